@@ -1,0 +1,56 @@
+"""Framework-free core: task records, outcomes, statistics, the Curriculum interface and its registry.
+
+Importing this package must never import torch (checked by the tests).
+"""
+
+from autocurriculum.core.batching import CollectedBatch, GenerationRoundsExhausted, collect_batch
+from autocurriculum.core.config import build_config, config_to_dict, field_help, option, require
+from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
+from autocurriculum.core.errors import (
+    AutocurriculumError,
+    ConfigError,
+    EmptyPoolError,
+    InvalidOutcomeError,
+    UnknownNameError,
+    UnknownTaskError,
+)
+from autocurriculum.core.outcome import GroupOutcome, zero_variance_fraction
+from autocurriculum.core.registry import (
+    make_config,
+    make_curriculum,
+    register_strategy,
+    strategy_class,
+    strategy_names,
+)
+from autocurriculum.core.stats import PromptStatistics, nearest_to_target
+from autocurriculum.core.task import Task, TaskPool
+
+__all__ = [
+    "AutocurriculumError",
+    "CollectedBatch",
+    "ConfigError",
+    "Curriculum",
+    "CurriculumConfig",
+    "EmptyPoolError",
+    "GenerationRoundsExhausted",
+    "GroupOutcome",
+    "InvalidOutcomeError",
+    "PromptStatistics",
+    "Task",
+    "TaskPool",
+    "UnknownNameError",
+    "UnknownTaskError",
+    "build_config",
+    "collect_batch",
+    "config_to_dict",
+    "field_help",
+    "make_config",
+    "make_curriculum",
+    "nearest_to_target",
+    "option",
+    "register_strategy",
+    "require",
+    "strategy_class",
+    "strategy_names",
+    "zero_variance_fraction",
+]

@@ -1,0 +1,112 @@
+"""Config dataclasses whose fields carry help text, and their checked construction from mappings."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from autocurriculum.core.errors import ConfigError
+
+C = TypeVar("C")
+
+
+def option(default: Any, help: str, **kwargs: Any) -> Any:  # noqa: A002 - mirrors argparse/TRL naming
+    """A dataclass field with help text (shown by the CLI and in generated docs)."""
+    if isinstance(default, (list, dict, set)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help}, **kwargs)
+    return dataclasses.field(default=default, metadata={"help": help}, **kwargs)
+
+
+def field_help(config_class: type) -> dict[str, str]:
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(config_class)}
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Convert ``value`` to the field's declared scalar type or raise a ConfigError naming ``where``."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where}: {value!r} does not match {annotation}")
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
+            return value.lower() in {"true", "1", "yes"}
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if annotation in (int, float):
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        if annotation is int:
+            if number != int(number):
+                raise ConfigError(f"{where}: expected an integer, got {value!r}")
+            return int(number)
+        return number
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if origin in (list, tuple) and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], f"{where}[{i}]") if args else v for i, v in enumerate(value)]
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if args and args[-1] is not Ellipsis and len(args) != len(value):
+            raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
+        inner = [args[0]] * len(value) if args and args[-1] is Ellipsis else list(args)
+        return tuple(
+            _coerce(v, a, f"{where}[{i}]") if inner else v for i, (v, a) in enumerate(zip(value, inner, strict=False))
+        )
+    return value
+
+
+def build_config(config_class: type[C], values: Mapping[str, Any] | None = None, source: str = "config") -> C:
+    """Create ``config_class`` from a mapping, naming any unknown or ill-typed field.
+
+    ``source`` prefixes error messages (for example a file name) so the user
+    knows where to look.
+    """
+    values = dict(values or {})
+    hints = typing.get_type_hints(config_class)
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown field(s) {', '.join(map(repr, unknown))} for {config_class.__name__}; "
+            f"valid fields: {', '.join(sorted(fields))}"
+        )
+    kwargs = {name: _coerce(v, hints[name], f"{source}.{name}") for name, v in values.items()}
+    config = config_class(**kwargs)
+    validate = getattr(config, "validate", None)
+    if callable(validate):
+        validate()
+    return config
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def require(condition: bool, field_name: str, message: str) -> None:
+    """Raise a ConfigError for ``field_name`` unless ``condition`` holds."""
+    if not condition:
+        raise ConfigError(f"{field_name}: {message}")

@@ -1,0 +1,142 @@
+"""The ``Curriculum`` interface every strategy implements.
+
+A curriculum answers one question, "which prompts next?", and learns from the
+verified outcomes of the prompts it chose. The loop it lives in is:
+
+    ids = curriculum.select(n)             # before rollout
+    groups = rollout_and_verify(ids)       # the trainer's job
+    curriculum.update(groups)              # every generated group, filtered or not
+    kept = curriculum.filter(groups)       # optional post-rollout filter (DAPO, band)
+
+Everything is keyed by task id. Randomness comes only from ``self.rng``, seeded
+from the config, so a run is reproducible and ``state_dict`` round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from autocurriculum.core.config import option, require
+from autocurriculum.core.errors import ConfigError
+from autocurriculum.core.outcome import GroupOutcome
+from autocurriculum.core.task import TaskPool
+
+
+@dataclass
+class CurriculumConfig:
+    """Settings shared by every strategy."""
+
+    seed: int = option(0, "Seed of the strategy's own random choices (selection ties, Thompson draws).")
+
+    def validate(self) -> None:
+        require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
+
+
+class Curriculum:
+    """Base class: uniform-free no-op hooks that strategies override.
+
+    Subclasses implement ``_select_rows`` and, if they learn from feedback,
+    ``_observe``. Components with their own state (for example
+    ``PromptStatistics``) are listed by ``_stateful_parts`` so that
+    ``state_dict`` picks them up without per-strategy code.
+    """
+
+    name: ClassVar[str] = "curriculum"
+    config_class: ClassVar[type[CurriculumConfig]] = CurriculumConfig
+
+    def __init__(self, pool: TaskPool, config: CurriculumConfig | None = None):
+        pool.require_nonempty()
+        if config is None:
+            config = self.config_class()
+        if not isinstance(config, self.config_class):
+            raise ConfigError(
+                f"strategy {self.name!r} expects a {self.config_class.__name__}, got {type(config).__name__}"
+            )
+        config.validate()
+        self.pool = pool
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)
+        self.updates_seen = 0
+        self.groups_seen = 0
+
+    # ----- selection (before rollout) -----
+    def select(self, n: int) -> list[str]:
+        """Exactly ``n`` task ids to roll out next (repeats allowed only if ``n`` exceeds the pool)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(f"select(n): n must be a positive integer, got {n!r}")
+        rows = np.asarray(self._select_rows(int(n)), dtype=np.int64)
+        if rows.shape != (n,):
+            raise RuntimeError(f"strategy {self.name!r} returned {rows.size} rows for select({n})")
+        return [str(t) for t in self.pool.ids[rows]]
+
+    def _select_rows(self, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def uniform_rows(self, n: int, candidates: np.ndarray | None = None) -> np.ndarray:
+        """``n`` rows drawn uniformly, without replacement while the candidates last."""
+        population = np.arange(len(self.pool)) if candidates is None else np.asarray(candidates)
+        return self.rng.choice(population, size=n, replace=n > population.size)
+
+    # ----- how many prompts to generate to fill a training batch -----
+    max_generation_rounds: int = 1
+
+    def generation_size(self, needed: int) -> int:
+        """Prompts to roll out in a generation round when ``needed`` groups are still missing."""
+        return needed
+
+    # ----- feedback (after rollout) -----
+    def update(self, outcomes: Sequence[GroupOutcome]) -> None:
+        """Learn from every generated group, including those ``filter`` will drop."""
+        outcomes = list(outcomes)
+        for i, outcome in enumerate(outcomes):
+            if not isinstance(outcome, GroupOutcome):
+                raise TypeError(f"update(): outcomes[{i}] is a {type(outcome).__name__}, expected GroupOutcome")
+        if not outcomes:
+            return
+        rows = self.pool.rows_of([o.task_id for o in outcomes])
+        self._observe(rows, outcomes)
+        self.updates_seen += 1
+        self.groups_seen += len(outcomes)
+
+    def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
+        """Strategy-specific learning; the default ignores feedback."""
+
+    def filter(self, groups: Sequence[GroupOutcome]) -> list[GroupOutcome]:
+        """Groups worth training on; the default keeps all of them."""
+        return list(groups)
+
+    # ----- persistence -----
+    def _stateful_parts(self) -> dict[str, Any]:
+        """Named components with ``state_dict``/``load_state_dict`` of their own."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "strategy": self.name,
+            "config": dataclasses.asdict(self.config),
+            "rng": self.rng.bit_generator.state,
+            "updates_seen": self.updates_seen,
+            "groups_seen": self.groups_seen,
+            "pool_size": len(self.pool),
+        }
+        for part_name, part in self._stateful_parts().items():
+            state[part_name] = part.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("strategy") != self.name:
+            raise ValueError(f"state was saved by strategy {state.get('strategy')!r}, not {self.name!r}")
+        if state.get("pool_size") != len(self.pool):
+            raise ValueError(
+                f"state was saved for a pool of {state.get('pool_size')} tasks, this one has {len(self.pool)}"
+            )
+        self.rng.bit_generator.state = state["rng"]
+        self.updates_seen = int(state["updates_seen"])
+        self.groups_seen = int(state["groups_seen"])
+        for part_name, part in self._stateful_parts().items():
+            part.load_state_dict(state[part_name])

@@ -1,0 +1,19 @@
+"""Selection strategies, one file each. Importing this package registers them all."""
+
+from autocurriculum.strategies.band import BandConfig, BandCurriculum
+from autocurriculum.strategies.dynamic_sampling import DynamicSamplingConfig, DynamicSamplingCurriculum
+from autocurriculum.strategies.oracle import OracleConfig, OracleCurriculum
+from autocurriculum.strategies.thompson import ThompsonConfig, ThompsonCurriculum
+from autocurriculum.strategies.uniform import UniformCurriculum
+
+__all__ = [
+    "BandConfig",
+    "BandCurriculum",
+    "DynamicSamplingConfig",
+    "DynamicSamplingCurriculum",
+    "OracleConfig",
+    "OracleCurriculum",
+    "ThompsonConfig",
+    "ThompsonCurriculum",
+    "UniformCurriculum",
+]
