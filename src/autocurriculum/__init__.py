@@ -5,6 +5,7 @@ Neither pulls in torch; the trainers do, and are imported on demand.
 """
 
 from autocurriculum import strategies as _strategies  # noqa: F401  (registers strategies)
+from autocurriculum import tasks as _tasks  # noqa: F401  (registers task families)
 from autocurriculum.core import (
     Curriculum,
     CurriculumConfig,

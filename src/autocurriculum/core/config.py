@@ -14,7 +14,13 @@ C = TypeVar("C")
 
 
 def option(default: Any, help: str, **kwargs: Any) -> Any:  # noqa: A002 - mirrors argparse/TRL naming
-    """A dataclass field with help text (shown by the CLI and in generated docs)."""
+    """A dataclass field with help text (shown by the CLI and in generated docs).
+
+    A mutable default is copied per instance; a dataclass *class* as default
+    makes a fresh nested config per instance.
+    """
+    if isinstance(default, type) and dataclasses.is_dataclass(default):
+        return dataclasses.field(default_factory=default, metadata={"help": help}, **kwargs)
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help}, **kwargs)
     return dataclasses.field(default=default, metadata={"help": help}, **kwargs)
@@ -61,6 +67,16 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        if isinstance(value, annotation):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping of {annotation.__name__} fields, got {value!r}")
+        return build_config(annotation, value, source=where)
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
     if origin in (list, tuple) and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if origin is list:

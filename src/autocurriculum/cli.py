@@ -1,0 +1,186 @@
+"""Command line: ``autocurriculum demo | run | compare | strategies | tasks``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autocurriculum.core import (
+    AutocurriculumError,
+    ConfigError,
+    build_config,
+    field_help,
+    strategy_class,
+    strategy_names,
+)
+
+app = typer.Typer(
+    help="Decide what a reasoning model should practise next, and measure it on the embedded testbed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML or JSON file with experiment settings (CLI options win).")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Directory for report.md, summary.json, metrics and plots.")]
+
+
+def _load_config_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    if not path.exists():
+        raise ConfigError(f"--config: file {path} does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # parser errors carry line numbers; keep them
+        raise ConfigError(f"{path}: cannot parse: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of settings, got {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _experiment(values: dict[str, Any], source: str):
+    from autocurriculum.experiments import ExperimentConfig
+
+    return build_config(ExperimentConfig, values, source=source)
+
+
+def _run(values: dict[str, Any], source: str, out: Path) -> None:
+    from autocurriculum.experiments import run_comparison
+
+    config = _experiment(values, source)
+    run_comparison(config, out, console=console)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@app.command()
+def demo(
+    out: OutOption = Path("runs/demo"),
+    config: ConfigOption = None,
+    preset: Annotated[str, typer.Option(help="Preset: 'demo' (about 5 min on 2 cores) or 'tiny' (seconds).")] = "demo",
+) -> None:
+    """The main job: uniform vs adaptive strategies vs the oracle at one rollout budget, with report and plots."""
+    from autocurriculum.experiments import PRESETS
+
+    if preset not in PRESETS:
+        raise ConfigError(f"--preset: unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}")
+    _run(_merge(PRESETS[preset], _load_config_file(config)), str(config or f"preset {preset!r}"), out)
+
+
+@app.command()
+def run(
+    strategy: Annotated[str, typer.Option(help="Strategy name (see `autocurriculum strategies`).")],
+    task: Annotated[
+        str, typer.Option(help="Task family, or several separated by commas (see `autocurriculum tasks`).")
+    ] = "addition,op_chain",
+    rollouts: Annotated[int | None, typer.Option(help="Rollout budget (default from config or 24000).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the warm start, the trainer and the strategy.")] = 0,
+    out: OutOption = Path("runs/run"),
+    config: ConfigOption = None,
+) -> None:
+    """A single run of one strategy on the testbed."""
+    values = _load_config_file(config)
+    values = _merge(values, {"strategies": [strategy], "seeds": [seed], "testbed": {"tasks": _split(task)}})
+    if rollouts is not None:
+        values = _merge(values, {"rl": {"rollouts": rollouts}})
+    strategy_class(strategy)
+    _run(values, str(config or "command line"), out)
+
+
+@app.command()
+def compare(
+    strategies: Annotated[str, typer.Option(help="Comma-separated strategy names, e.g. uniform,thompson,oracle.")],
+    seeds: Annotated[int, typer.Option(help="Number of seeds (0..K-1); each has its own warm start.")] = 3,
+    rollouts: Annotated[int | None, typer.Option(help="Rollout budget per run (default from config or 24000).")] = None,
+    out: OutOption = Path("runs/compare"),
+    task: Annotated[str | None, typer.Option(help="Task families, comma-separated (default: the demo mix).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Several strategies x seeds at equal rollout budget; writes the same outputs as `demo`."""
+    if seeds < 1:
+        raise ConfigError(f"--seeds: must be >= 1, got {seeds}")
+    names = _split(strategies)
+    for name in names:
+        strategy_class(name)
+    values = _merge(_load_config_file(config), {"strategies": names, "seeds": list(range(seeds))})
+    if rollouts is not None:
+        values = _merge(values, {"rl": {"rollouts": rollouts}})
+    if task is not None:
+        values = _merge(values, {"testbed": {"tasks": _split(task)}})
+    _run(values, str(config or "command line"), out)
+
+
+@app.command("strategies")
+def list_strategies() -> None:
+    """List the registered strategies and their options."""
+    table = Table(title="Strategies")
+    table.add_column("name")
+    table.add_column("options (default): help")
+    for name in strategy_names():
+        cls = strategy_class(name)
+        import dataclasses
+
+        defaults = {f.name: f.default for f in dataclasses.fields(cls.config_class)}
+        opts = "\n".join(f"{k} ({defaults[k]}): {h}" for k, h in field_help(cls.config_class).items())
+        table.add_row(name, opts)
+    console.print(table)
+
+
+@app.command("tasks")
+def list_tasks() -> None:
+    """List the registered task families and their levels."""
+    from autocurriculum.tasks import make_task_family, task_family_names
+
+    table = Table(title="Task families")
+    for header in ("name", "levels", "example (level 1)", "example (hardest)"):
+        table.add_column(header)
+    for name in task_family_names():
+        family = make_task_family(name)
+        easy, hard = family.generate(family.levels[0], 0), family.generate(family.levels[-1], 0)
+        table.add_row(
+            name,
+            f"{family.levels[0]}..{family.levels[-1]}",
+            f"{easy.prompt} -> {easy.demonstration}",
+            f"{hard.prompt} -> {hard.demonstration}",
+        )
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except AutocurriculumError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

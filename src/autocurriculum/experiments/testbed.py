@@ -1,0 +1,132 @@
+"""The embedded testbed: procedural task pools, a tiny transformer student and its warm start.
+
+Everything a run needs apart from the curriculum: train and held-out pools,
+the tokenizer, an SFT warm-started model (cached per seed and shared by every
+strategy so they start from the same point), verification and evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from autocurriculum.core import Task, TaskPool
+from autocurriculum.experiments.config import TestbedConfig
+from autocurriculum.tasks import TaskFamily, build_pool, make_task_family
+from autocurriculum.trainers import (
+    CharTokenizer,
+    SFTConfig,
+    SFTTrainer,
+    TinyGPT,
+    TinyGPTConfig,
+    greedy_complete,
+    load_model,
+    save_model,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Testbed:
+    """Pools, tokenizer, student factory and evaluation for one seed."""
+
+    __test__ = False
+
+    def __init__(self, config: TestbedConfig, seed: int):
+        config.validate()
+        self.config = config
+        self.seed = seed
+        self.families: list[TaskFamily] = [
+            make_task_family(name, {"seed": seed, **config.task_options.get(name, {})}) for name in config.tasks
+        ]
+        self.family_by_name = {f.name: f for f in self.families}
+        self.train_pool = build_pool(self.families, config.train_tasks_per_level)
+        # held-out tasks use indices past the training range (low levels can still repeat a prompt by chance)
+        self.eval_pool = build_pool(
+            self.families, config.eval_tasks_per_level, index_offset=config.train_tasks_per_level
+        )
+        self.tokenizer = CharTokenizer.from_texts("".join(f.alphabet for f in self.families))
+        self.max_new_tokens = max(f.max_demonstration_length for f in self.families) + 1  # + eos
+        self.max_seq_len = max(f.prompt_length for f in self.families) + self.max_new_tokens
+        self._eval_rows_by_level = _rows_by_level(self.eval_pool)
+
+    # ----- verification -----
+    def score(self, tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
+        return np.array(
+            [self.family_by_name[t.category].score(t, c) for t, c in zip(tasks, completions, strict=True)],
+            dtype=np.float64,
+        )
+
+    # ----- the student -----
+    def new_model(self) -> TinyGPT:
+        cfg = TinyGPTConfig(
+            vocab_size=self.tokenizer.vocab_size,
+            d_model=self.config.d_model,
+            n_layers=self.config.n_layers,
+            n_heads=self.config.n_heads,
+            max_seq_len=self.max_seq_len,
+        )
+        return TinyGPT(cfg, seed=self.seed)
+
+    def warmup_examples(self) -> list[tuple[str, str]]:
+        levels = self.train_pool.levels()
+        return [
+            (self.train_pool.prompt(row), self.train_pool[row].demonstration or self.train_pool.answer(row))
+            for row in np.flatnonzero(levels <= self.config.warmup_max_level)
+        ]
+
+    def warm_start(self, cache_dir: Path | None = None, progress: bool = False) -> TinyGPT:
+        """The SFT warm-started student, loaded from ``cache_dir`` when an identical one was trained before."""
+        key = self._warm_start_key()
+        path = None if cache_dir is None else Path(cache_dir) / f"warmstart-seed{self.seed}-{key}.pt"
+        if path is not None and path.exists():
+            return load_model(path).model
+        model = self.new_model()
+        if self.config.warmup_steps > 0:
+            trainer = SFTTrainer(
+                model,
+                self.tokenizer,
+                SFTConfig(learning_rate=self.config.warmup_learning_rate, batch_size=self.config.warmup_batch_size),
+                seed=self.seed,
+            )
+            trainer.train(self.warmup_examples(), steps=self.config.warmup_steps, progress=progress)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_model(path, model, self.tokenizer, metadata={"testbed": asdict(self.config), "seed": self.seed})
+        return model
+
+    def _warm_start_key(self) -> str:
+        blob = json.dumps({"config": asdict(self.config), "seed": self.seed}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    # ----- evaluation -----
+    def evaluate(self, model: TinyGPT) -> dict[str, float]:
+        """Greedy held-out accuracy per ``family/Llevel`` plus ``overall`` (mean over levels)."""
+        prompts = [self.eval_pool.prompt(r) for r in range(len(self.eval_pool))]
+        completions = greedy_complete(model, self.tokenizer, prompts, self.max_new_tokens)
+        correct = self.score(list(self.eval_pool), completions)
+        accuracy = {name: float(correct[rows].mean()) for name, rows in self._eval_rows_by_level.items()}
+        accuracy["overall"] = float(np.mean(list(accuracy.values())))
+        return accuracy
+
+    @property
+    def level_names(self) -> list[str]:
+        return list(self._eval_rows_by_level)
+
+
+def level_key(category: str, level: float) -> str:
+    return f"{category}/L{int(level)}"
+
+
+def _rows_by_level(pool: TaskPool) -> dict[str, np.ndarray]:
+    keys = [level_key(pool.category_names[c], lv) for c, lv in zip(pool.category_codes, pool.levels(), strict=True)]
+    order: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        order.setdefault(key, []).append(row)
+    return {k: np.array(v) for k, v in order.items()}

@@ -1,0 +1,103 @@
+"""Family ``op_chain``: apply L modular operations to a start digit, showing every intermediate state.
+
+Prompt ``C3+4*2-5....=`` (3 operations, ``max_length`` 5, filler pairs ``..``),
+demonstration ``749|9``: the states after each operation, ``|``, the final state.
+Prompts are padded to a fixed length, so state ``i`` always sits at the same
+completion position and reads operation ``i`` from the same prompt position
+whatever the level; only the final answer (after the last ``|``) is verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from autocurriculum.core.config import option, require
+from autocurriculum.tasks.base import TaskFamily, TaskFamilyConfig, register_task_family
+from autocurriculum.verifiers import FinalAnswerVerifier, Verifier
+
+PREFIX = "C"
+FILLER = ".."
+SEPARATOR = "|"
+OPERATORS = "+-*"
+
+
+@dataclass
+class OpChainConfig(TaskFamilyConfig):
+    """Level L = number of operations in the chain."""
+
+    max_length: int = option(8, "Most operations in a chain; prompts are padded with '..' to this many pairs.")
+    modulus: int = option(10, "Arithmetic is modulo this (2-10, so every state is a single digit).")
+    operators: str = option(OPERATORS, "Operators to draw from (a subset of '+-*').")
+
+    def level_limit(self) -> int | None:
+        return self.max_length
+
+    def validate(self) -> None:
+        require(self.max_length >= 1, "max_length", f"must be >= 1, got {self.max_length}")
+        require(2 <= self.modulus <= 10, "modulus", f"must be between 2 and 10, got {self.modulus}")
+        require(
+            len(self.operators) > 0 and set(self.operators) <= set(OPERATORS),
+            "operators",
+            f"must be a non-empty subset of {OPERATORS!r}, got {self.operators!r}",
+        )
+        super().validate()
+
+
+def apply_operation(state: int, operator: str, operand: int, modulus: int) -> int:
+    if operator == "+":
+        return (state + operand) % modulus
+    if operator == "-":
+        return (state - operand) % modulus  # Python's % is already non-negative for a positive modulus
+    if operator == "*":
+        return (state * operand) % modulus
+    raise ValueError(f"unknown operator {operator!r}; expected one of {OPERATORS!r}")
+
+
+def op_chain_states(start: int, steps: Sequence[tuple[str, int]], modulus: int) -> list[int]:
+    """The state after each ``(operator, operand)`` step."""
+    states, state = [], start
+    for operator, operand in steps:
+        state = apply_operation(state, operator, operand, modulus)
+        states.append(state)
+    return states
+
+
+def op_chain_prompt(start: int, steps: Sequence[tuple[str, int]], max_length: int) -> str:
+    """``C`` + start + operation pairs + ``..`` filler up to ``max_length`` pairs + ``=``."""
+    body = "".join(f"{operator}{operand}" for operator, operand in steps)
+    return f"{PREFIX}{start}{body}{FILLER * (max_length - len(steps))}="
+
+
+def op_chain_demonstration(states: Sequence[int]) -> str:
+    """The scratchpad of states, ``|``, then the final state: ``[7, 4, 9]`` -> ``749|9``."""
+    return "".join(str(s) for s in states) + SEPARATOR + str(states[-1])
+
+
+@register_task_family("op_chain")
+class OpChainFamily(TaskFamily):
+    config_class: ClassVar[type[TaskFamilyConfig]] = OpChainConfig
+    verifier: ClassVar[Verifier] = FinalAnswerVerifier(SEPARATOR)
+    alphabet: ClassVar[str] = PREFIX + "0123456789" + OPERATORS + FILLER[0] + "=" + SEPARATOR
+    config: OpChainConfig
+
+    @property
+    def prompt_length(self) -> int:
+        return 2 * self.config.max_length + 3
+
+    @property
+    def max_demonstration_length(self) -> int:
+        return self.config.resolved_max_level() + 2
+
+    def _build(self, level: int, rng: np.random.Generator) -> tuple[str, str, str, Mapping[str, float]]:
+        modulus, operators = self.config.modulus, self.config.operators
+        start = int(rng.integers(0, modulus))
+        op_codes = rng.integers(0, len(operators), size=level)
+        operands = rng.integers(0, modulus, size=level)
+        steps = [(operators[int(o)], int(d)) for o, d in zip(op_codes, operands, strict=True)]
+        states = op_chain_states(start, steps, modulus)
+        prompt = op_chain_prompt(start, steps, self.config.max_length)
+        return prompt, str(states[-1]), op_chain_demonstration(states), {"chain_length": level}
