@@ -21,6 +21,9 @@ class TestbedConfig:
     train_tasks_per_level: int = option(300, "Training prompts generated per difficulty level and family.")
     eval_tasks_per_level: int = option(64, "Held-out prompts per level and family (greedy accuracy).")
     warmup_max_level: int = option(2, "SFT warm start uses demonstrations of levels 1..this only.")
+    warmup_tasks_per_level: int = option(
+        300, "Demonstrations per warm-start level and family (generated apart from the RL and held-out pools)."
+    )
     warmup_steps: int = option(600, "SFT warm-start optimizer steps (batch `warmup_batch_size`).")
     warmup_batch_size: int = option(128, "SFT warm-start batch size.")
     warmup_learning_rate: float = option(1e-3, "SFT warm-start learning rate (AdamW).")
@@ -35,6 +38,7 @@ class TestbedConfig:
         require(self.eval_tasks_per_level > 0, "eval_tasks_per_level", "must be > 0")
         require(self.warmup_max_level >= 1, "warmup_max_level", "must be >= 1")
         require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+        require(self.warmup_tasks_per_level > 0, "warmup_tasks_per_level", "must be > 0")
         require(
             self.d_model % self.n_heads == 0, "d_model", f"{self.d_model} is not divisible by n_heads={self.n_heads}"
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -30,7 +29,8 @@ from autocurriculum.trainers import (
     save_model,
 )
 
-log = logging.getLogger(__name__)
+# Warm-start demonstrations come from generator indices far from the RL and held-out pools.
+WARMUP_INDEX_OFFSET = 1_000_000
 
 
 class Testbed:
@@ -75,10 +75,14 @@ class Testbed:
         return TinyGPT(cfg, seed=self.seed)
 
     def warmup_examples(self) -> list[tuple[str, str]]:
-        levels = self.train_pool.levels()
+        """Teacher demonstrations (the generators' programmatic solutions) of the easiest levels."""
+        offset = WARMUP_INDEX_OFFSET
         return [
-            (self.train_pool.prompt(row), self.train_pool[row].demonstration or self.train_pool.answer(row))
-            for row in np.flatnonzero(levels <= self.config.warmup_max_level)
+            (task.prompt, task.demonstration or task.answer)
+            for family in self.families
+            for level in family.levels
+            if level <= self.config.warmup_max_level
+            for task in (family.generate(level, i) for i in range(offset, offset + self.config.warmup_tasks_per_level))
         ]
 
     def warm_start(self, cache_dir: Path | None = None, progress: bool = False) -> TinyGPT:
@@ -102,7 +106,11 @@ class Testbed:
         return model
 
     def _warm_start_key(self) -> str:
-        blob = json.dumps({"config": asdict(self.config), "seed": self.seed}, sort_keys=True)
+        # only what changes the warm-started weights; pool sizes do not
+        relevant = {
+            k: v for k, v in asdict(self.config).items() if k not in ("train_tasks_per_level", "eval_tasks_per_level")
+        }
+        blob = json.dumps({"config": relevant, "seed": self.seed}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     # ----- evaluation -----

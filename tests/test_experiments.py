@@ -1,0 +1,120 @@
+"""The experiment harness: summaries, config handling and a short end-to-end run of `demo`."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from autocurriculum.cli import app, main
+from autocurriculum.experiments.summary import first_crossing, spread
+
+runner = CliRunner()
+
+
+def test_first_crossing_interpolates_between_evaluations() -> None:
+    evals = [{"rollouts": 0, "overall": 0.2}, {"rollouts": 100, "overall": 0.4}, {"rollouts": 200, "overall": 0.8}]
+    assert first_crossing(evals, 0.6) == pytest.approx(150.0)
+    assert first_crossing(evals, 0.1) == 0.0
+    assert first_crossing(evals, 0.9) is None
+
+
+def test_spread_counts_never_reached_seeds_against_the_median() -> None:
+    assert spread([1.0, 3.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0, "per_seed": [1.0, 3.0, 2.0]}
+    # one seed never got there: it counts as +inf, so the median moves up and max is unknown
+    assert spread([1.0, None, 2.0])["median"] == 2.0
+    assert spread([1.0, None, 2.0])["max"] is None
+    assert spread([1.0, None, None])["median"] is None
+
+
+def test_demo_end_to_end_at_tiny_size(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--preset", "tiny", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    strategies = summary["strategies"]
+    assert set(strategies) == {"uniform", "dynamic-sampling", "thompson", "oracle"}
+    for name, entry in strategies.items():
+        for key in (
+            "final_accuracy",
+            "rollouts",
+            "rollouts_to_uniform_final",
+            "zero_variance_fraction",
+            "selection_overhead_fraction",
+            "seeds",
+        ):
+            assert key in entry, (name, key)
+        assert entry["seeds"] == [0]
+        # every run stops at the budget: filtered rollouts are charged, never free
+        assert entry["rollouts"]["median"] == 96
+        assert 0.0 <= entry["final_accuracy"]["median"] <= 1.0
+    assert strategies["oracle"]["oracle_estimation_seconds"]["median"] > 0
+    for name in ("report.md", "accuracy_by_level.png", "training_dynamics.png", "metrics.jsonl", "evals.jsonl"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert {r["strategy"] for r in records} == set(strategies)
+    assert all(0 <= r["zero_variance_fraction"] <= 1 for r in records)
+    assert "Oracle caveat" in (tmp_path / "report.md").read_text()
+
+
+def test_run_command_single_strategy_with_json_config(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    tiny = {
+        "testbed": {
+            "task_options": {"addition": {"width": 2}},
+            "train_tasks_per_level": 6,
+            "eval_tasks_per_level": 2,
+            "warmup_steps": 2,
+            "d_model": 16,
+            "n_layers": 1,
+            "n_heads": 2,
+        },
+        "rl": {"prompts_per_step": 2, "group_size": 2, "eval_every": 8},
+    }
+    config.write_text(json.dumps(tiny))
+    out = tmp_path / "out"
+    args = ["run", "--strategy", "band", "--task", "addition", "--rollouts", "16", "--seed", "3"]
+    result = runner.invoke(app, [*args, "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())["strategies"]
+    assert list(summary) == ["band"] and summary["band"]["seeds"] == [3]
+    assert summary["band"]["rollouts_to_uniform_final"] is None  # no uniform run to compare against
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "--strategies", "uniform,thompsn"], "unknown strategy 'thompsn'; valid strategies:"),
+        (["run", "--strategy", "uniform", "--task", "additon"], "unknown task family 'additon'"),
+        (["compare", "--strategies", "uniform", "--seeds", "0"], "--seeds: must be >= 1"),
+        (["demo", "--preset", "huge"], "unknown preset 'huge'"),
+    ],
+)
+def test_cli_rejects_bad_names_with_clear_errors(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = sys.argv
+    sys.argv = ["autocurriculum", *args, "--out", str(tmp_path)]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+    finally:
+        sys.argv = old
+    assert exit_info.value.code == 2
+    assert message in " ".join(capsys.readouterr().out.split())
+
+
+def test_config_file_errors_name_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rl:\n  rollout: 10\n")
+    result = runner.invoke(app, ["demo", "--config", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0
+    assert "bad.yaml" in str(result.exception) and "'rollout'" in str(result.exception)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rl: [unclosed\n")
+    result = runner.invoke(app, ["demo", "--config", str(broken)])
+    assert "broken.yaml: cannot parse" in str(result.exception) and "line" in str(result.exception)
+    bad_value = tmp_path / "v.json"
+    bad_value.write_text(json.dumps({"rl": {"learning_rate": 5}}))
+    result = runner.invoke(app, ["demo", "--config", str(bad_value)])
+    assert "learning_rate" in str(result.exception)
