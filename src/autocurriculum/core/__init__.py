@@ -23,7 +23,7 @@ from autocurriculum.core.registry import (
     strategy_names,
 )
 from autocurriculum.core.stats import PromptStatistics, nearest_to_target
-from autocurriculum.core.task import Task, TaskPool
+from autocurriculum.core.task import Task, TaskPool, TaskSource
 
 __all__ = [
     "AutocurriculumError",
@@ -38,6 +38,7 @@ __all__ = [
     "PromptStatistics",
     "Task",
     "TaskPool",
+    "TaskSource",
     "UnknownNameError",
     "UnknownTaskError",
     "build_config",

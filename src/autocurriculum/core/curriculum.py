@@ -24,7 +24,7 @@ import numpy as np
 from autocurriculum.core.config import option, require
 from autocurriculum.core.errors import ConfigError
 from autocurriculum.core.outcome import GroupOutcome
-from autocurriculum.core.task import TaskPool
+from autocurriculum.core.task import TaskSource
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Curriculum:
     name: ClassVar[str] = "curriculum"
     config_class: ClassVar[type[CurriculumConfig]] = CurriculumConfig
 
-    def __init__(self, pool: TaskPool, config: CurriculumConfig | None = None):
+    def __init__(self, pool: TaskSource, config: CurriculumConfig | None = None):
         pool.require_nonempty()
         if config is None:
             config = self.config_class()
@@ -72,7 +72,7 @@ class Curriculum:
         rows = np.asarray(self._select_rows(int(n)), dtype=np.int64)
         if rows.shape != (n,):
             raise RuntimeError(f"strategy {self.name!r} returned {rows.size} rows for select({n})")
-        return [str(t) for t in self.pool.ids[rows]]
+        return self.pool.ids_of(rows)
 
     def _select_rows(self, n: int) -> np.ndarray:
         raise NotImplementedError

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from autocurriculum.core.config import build_config
 from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
 from autocurriculum.core.errors import UnknownNameError
-from autocurriculum.core.task import TaskPool
+from autocurriculum.core.task import TaskSource
 
 _STRATEGIES: dict[str, type[Curriculum]] = {}
 
@@ -48,7 +48,7 @@ def make_config(name: str, values: Mapping[str, Any] | None = None, source: str 
 
 
 def make_curriculum(
-    name: str, pool: TaskPool, config: CurriculumConfig | Mapping[str, Any] | None = None
+    name: str, pool: TaskSource, config: CurriculumConfig | Mapping[str, Any] | None = None
 ) -> Curriculum:
     cls = strategy_class(name)
     if config is None or isinstance(config, Mapping):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,6 +31,25 @@ class Task:
     def level(self) -> float:
         """The task's primary difficulty (knob ``level``), 0 when unknown."""
         return float(self.knobs.get("level", 0.0))
+
+
+@runtime_checkable
+class TaskSource(Protocol):
+    """What a curriculum needs from a pool: rows <-> ids and the task behind a row.
+
+    ``TaskPool`` holds every task in memory; a streaming source (millions of
+    prompts generated on demand) implements the same five members.
+    """
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, row: int) -> Task: ...
+
+    def ids_of(self, rows: np.ndarray) -> list[str]: ...
+
+    def rows_of(self, task_ids: Sequence[str]) -> np.ndarray: ...
+
+    def require_nonempty(self) -> None: ...
 
 
 class TaskPool:
@@ -91,6 +111,9 @@ class TaskPool:
             return np.fromiter((self._row_of[t] for t in task_ids), dtype=np.int64, count=len(task_ids))
         except KeyError as exc:
             raise UnknownTaskError(f"task id {exc.args[0]!r} is not in this pool of {len(self)} tasks") from None
+
+    def ids_of(self, rows: np.ndarray) -> list[str]:
+        return [str(t) for t in self._ids[np.asarray(rows, dtype=np.int64)]]
 
     def get(self, task_id: str) -> Task:
         return self[int(self.rows_of([task_id])[0])]

@@ -50,7 +50,7 @@ class OracleCurriculum(Curriculum):
                 "it exists only on the embedded testbed, where the true pass rate can be measured"
             )
         candidates = self.uniform_rows(n * self.config.candidate_factor)
-        rates = np.asarray(self._estimator([str(t) for t in self.pool.ids[candidates]]), dtype=np.float64)
+        rates = np.asarray(self._estimator(self.pool.ids_of(candidates)), dtype=np.float64)
         if rates.shape != candidates.shape or not np.isfinite(rates).all():
             raise ValueError(f"pass-rate estimator returned {rates.shape} values (need {candidates.shape}, all finite)")
         return candidates[nearest_to_target(rates, self.config.target, n)]
