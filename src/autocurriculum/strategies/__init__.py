@@ -3,6 +3,7 @@
 from autocurriculum.strategies.band import BandConfig, BandCurriculum
 from autocurriculum.strategies.dynamic_sampling import DynamicSamplingConfig, DynamicSamplingCurriculum
 from autocurriculum.strategies.oracle import OracleConfig, OracleCurriculum
+from autocurriculum.strategies.sec import SECConfig, SECCurriculum
 from autocurriculum.strategies.thompson import ThompsonConfig, ThompsonCurriculum
 from autocurriculum.strategies.uniform import UniformCurriculum
 
@@ -13,6 +14,8 @@ __all__ = [
     "DynamicSamplingCurriculum",
     "OracleConfig",
     "OracleCurriculum",
+    "SECConfig",
+    "SECCurriculum",
     "ThompsonConfig",
     "ThompsonCurriculum",
     "UniformCurriculum",
