@@ -78,7 +78,7 @@ def reference_op_chain(prompt: str, modulus: int) -> tuple[str, int]:
         x = int(arg)
         state = {"+": state + x, "-": state - x, "*": state * x}[op] % modulus
         states.append(state)
-    return "".join(map(str, states)) + "|" + str(states[-1]), len(states)
+    return ",".join(map(str, states)) + "|" + str(states[-1]), len(states)
 
 
 # --- hand examples ---
@@ -99,8 +99,8 @@ def test_op_chain_hand_examples() -> None:
     assert op_chain_prompt(3, steps, 5) == "C3+4*2-5....="
     states = op_chain_states(3, steps, 10)
     assert states == [7, 4, 9]  # 3+4=7, 7*2=14->4, 4-5=-1->9
-    assert op_chain_demonstration(states) == "749|9"
-    assert reference_op_chain("C3+4*2-5....=", 10) == ("749|9", 3)
+    assert op_chain_demonstration(states) == "7,4,9|9"
+    assert reference_op_chain("C3+4*2-5....=", 10) == ("7,4,9|9", 3)
     assert op_chain_states(2, [("*", 3), ("-", 1)], 5) == [1, 0]
 
 
@@ -174,7 +174,7 @@ def test_prompt_and_demonstration_lengths(family: TaskFamily) -> None:
 
 
 def test_addition_answer_length_fixed_and_level_is_digits() -> None:
-    fam = make_task_family("addition", {"width": 6})
+    fam = make_task_family("addition", {"width": 6, "reverse_operands": False})
     assert fam.levels == [1, 2, 3, 4, 5, 6]
     for level in fam.levels:
         for index in range(30):
@@ -190,11 +190,12 @@ def test_addition_answer_length_fixed_and_level_is_digits() -> None:
 
 def test_level_one_is_easy() -> None:
     add = make_task_family("addition")
-    assert all(int(x) < 10 for i in range(20) for x in add.generate(1, i).prompt[1:-1].split("+"))
+    # operands are written least-significant digit first by default
+    assert all(int(x[::-1]) < 10 for i in range(20) for x in add.generate(1, i).prompt[1:-1].split("+"))
     chain = make_task_family("op_chain")
     for i in range(20):
         task = chain.generate(1, i)
-        assert len(task.demonstration) == 3  # one state, '|', the answer
+        assert len(task.demonstration) == 3  # one state, '|', the answer (no ',' with a single state)
         assert task.knobs == {"level": 1.0, "chain_length": 1.0}
 
 
@@ -209,7 +210,7 @@ def test_task_ids() -> None:
 def test_wide_addition_beyond_int64() -> None:
     fam = make_task_family("addition", {"width": 30})
     task = fam.generate(30, 0)
-    assert task.answer == reference_addition(task.prompt, False)
+    assert task.answer == reference_addition(task.prompt, fam.config.reverse_operands)
 
 
 # --- configs ---

@@ -44,8 +44,24 @@ def full_forward_greedy(model: TinyGPT, prompts: list[str], steps: int) -> list[
 
 
 def test_parameter_count_default_size():
-    model = TinyGPT(TinyGPTConfig(vocab_size=16))
-    assert 790_000 < model.num_parameters() < 810_000
+    # rotary encoding has no position table; the learned table adds max_seq_len x d_model
+    rope = TinyGPT(TinyGPTConfig(vocab_size=16)).num_parameters()
+    learned = TinyGPT(TinyGPTConfig(vocab_size=16, position_encoding="learned")).num_parameters()
+    assert 790_000 < learned < 810_000
+    assert learned - rope == 48 * 128
+
+
+def test_rotary_encoding_is_relative():
+    """Shifting every position by a constant leaves rotary logits unchanged (but not learned ones)."""
+    ids = torch.tensor([TOK.encode("A12+3=")])
+    mask = torch.ones_like(ids)
+    pos = position_ids_from_mask(mask)
+    for encoding, invariant in (("rope", True), ("learned", False)):
+        model = make_model(position_encoding=encoding)
+        with torch.no_grad():
+            a, _ = model(ids, pos, mask)
+            b, _ = model(ids, pos + 5, mask)
+        assert torch.allclose(a, b, atol=1e-4) is invariant
 
 
 def test_seeded_init_is_reproducible_and_leaves_global_rng_alone():
@@ -56,8 +72,9 @@ def test_seeded_init_is_reproducible_and_leaves_global_rng_alone():
         assert torch.equal(pa, pb)
 
 
-def test_kv_cache_greedy_matches_full_forward():
-    model = make_model()
+@pytest.mark.parametrize("encoding", ["rope", "learned"])
+def test_kv_cache_greedy_matches_full_forward(encoding: str):
+    model = make_model(position_encoding=encoding)
     steps = 10
     gen = generate(model, TOK, PROMPTS, steps, greedy=True)
     reference = full_forward_greedy(model, PROMPTS, steps)
@@ -68,8 +85,9 @@ def test_kv_cache_greedy_matches_full_forward():
         assert gen.completion_mask[i, :n].all() and not gen.completion_mask[i, n:].any()
 
 
-def test_cached_last_logits_match_full_forward():
-    model = make_model()
+@pytest.mark.parametrize("encoding", ["rope", "learned"])
+def test_cached_last_logits_match_full_forward(encoding: str):
+    model = make_model(position_encoding=encoding)
     ids, mask = left_pad([TOK.encode(p) for p in PROMPTS])
     with torch.no_grad():
         _, cache = model(ids[:, :-2], position_ids_from_mask(mask[:, :-2]), mask[:, :-2], use_cache=True)
@@ -88,8 +106,9 @@ def test_cached_last_logits_match_full_forward():
         torch.testing.assert_close(full[i, -1], single[0, -1], atol=1e-5, rtol=0)
 
 
-def test_left_padding_invariance():
-    model = make_model()
+@pytest.mark.parametrize("encoding", ["rope", "learned"])
+def test_left_padding_invariance(encoding: str):
+    model = make_model(position_encoding=encoding)
     batch = greedy_complete(model, TOK, PROMPTS, 8, batch_size=3)
     alone = [greedy_complete(model, TOK, [p], 8)[0] for p in PROMPTS]
     assert batch == alone

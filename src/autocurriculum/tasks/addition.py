@@ -28,7 +28,7 @@ class AdditionConfig(TaskFamilyConfig):
 
     width: int = option(6, "Maximum operand digits; operands are zero-padded to this width so prompts share a length.")
     reverse_operands: bool = option(
-        False,
+        True,
         "Also write the operands least-significant digit first, so answer digit i sits at a fixed offset "
         "from both operand digits i.",
     )

@@ -1,10 +1,11 @@
 """Family ``op_chain``: apply L modular operations to a start digit, showing every intermediate state.
 
 Prompt ``C3+4*2-5....=`` (3 operations, ``max_length`` 5, filler pairs ``..``),
-demonstration ``749|9``: the states after each operation, ``|``, the final state.
-Prompts are padded to a fixed length, so state ``i`` always sits at the same
-completion position and reads operation ``i`` from the same prompt position
-whatever the level; only the final answer (after the last ``|``) is verified.
+demonstration ``7,4,9|9``: the states after each operation, ``|``, the final state.
+Prompts are padded to a fixed length and the states are written two characters
+apart, so state ``i`` sits at a constant distance from operation ``i`` whatever
+``i`` and the level are: a model with relative positions can reuse one step for
+every step. Only the final answer (after the last ``|``) is verified.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from autocurriculum.verifiers import FinalAnswerVerifier, Verifier
 PREFIX = "C"
 FILLER = ".."
 SEPARATOR = "|"
+STATE_SEPARATOR = ","
 OPERATORS = "+-*"
 
 
@@ -73,15 +75,15 @@ def op_chain_prompt(start: int, steps: Sequence[tuple[str, int]], max_length: in
 
 
 def op_chain_demonstration(states: Sequence[int]) -> str:
-    """The scratchpad of states, ``|``, then the final state: ``[7, 4, 9]`` -> ``749|9``."""
-    return "".join(str(s) for s in states) + SEPARATOR + str(states[-1])
+    """The scratchpad of states, ``|``, then the final state: ``[7, 4, 9]`` -> ``7,4,9|9``."""
+    return STATE_SEPARATOR.join(str(s) for s in states) + SEPARATOR + str(states[-1])
 
 
 @register_task_family("op_chain")
 class OpChainFamily(TaskFamily):
     config_class: ClassVar[type[TaskFamilyConfig]] = OpChainConfig
     verifier: ClassVar[Verifier] = FinalAnswerVerifier(SEPARATOR)
-    alphabet: ClassVar[str] = PREFIX + "0123456789" + OPERATORS + FILLER[0] + "=" + SEPARATOR
+    alphabet: ClassVar[str] = PREFIX + "0123456789" + OPERATORS + FILLER[0] + "=" + SEPARATOR + STATE_SEPARATOR
     config: OpChainConfig
 
     @property
@@ -90,7 +92,7 @@ class OpChainFamily(TaskFamily):
 
     @property
     def max_demonstration_length(self) -> int:
-        return self.config.resolved_max_level() + 2
+        return 2 * self.config.resolved_max_level() + 1  # "s,s,...,s" + "|" + answer
 
     def _build(self, level: int, rng: np.random.Generator) -> tuple[str, str, str, Mapping[str, float]]:
         modulus, operators = self.config.modulus, self.config.operators

@@ -22,6 +22,12 @@ class TinyGPTConfig:
     n_heads: int = option(4, "Attention heads per block; must divide d_model.")
     max_seq_len: int = option(48, "Longest prompt + completion the learned position table covers.")
     dropout: float = option(0.0, "Dropout on attention weights and residual branches (0 keeps sampling exact).")
+    position_encoding: str = option(
+        "rope",
+        "'rope' (rotary, relative: a skill learned at one position transfers to others, so longer problems "
+        "are partly solvable) or 'learned' (absolute table: every position is learned separately).",
+    )
+    rope_base: float = option(10_000.0, "Base of the rotary frequencies.")
 
     def validate(self) -> None:
         require(self.vocab_size >= 3, "vocab_size", f"must be at least 3 (pad, eos, one char), got {self.vocab_size}")
@@ -34,6 +40,16 @@ class TinyGPTConfig:
         )
         require(self.max_seq_len > 0, "max_seq_len", f"must be positive, got {self.max_seq_len}")
         require(0.0 <= self.dropout < 1.0, "dropout", f"must be in [0, 1), got {self.dropout}")
+        require(
+            self.position_encoding in ("rope", "learned"),
+            "position_encoding",
+            f"must be 'rope' or 'learned', got {self.position_encoding!r}",
+        )
+        require(
+            self.position_encoding != "rope" or (self.d_model // max(self.n_heads, 1)) % 2 == 0,
+            "n_heads",
+            "rotary encoding needs an even head dimension (d_model / n_heads)",
+        )
 
 
 def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -42,6 +58,19 @@ def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     Pad slots before the first real token would get -1; clamp them to 0 (their outputs are never used).
     """
     return (attention_mask.long().cumsum(-1) - 1).clamp_(min=0)
+
+
+def rotary_tables(position_ids: torch.Tensor, head_dim: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin of shape [B, 1, T, head_dim / 2] for rotary position encoding."""
+    freqs = base ** (-torch.arange(0, head_dim, 2, device=position_ids.device, dtype=torch.float32) / head_dim)
+    angles = position_ids.float()[:, None, :, None] * freqs
+    return angles.cos(), angles.sin()
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate the two halves of each head's features by position-dependent angles."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
 class _Attention(nn.Module):
@@ -54,11 +83,17 @@ class _Attention(nn.Module):
         self.dropout = config.dropout
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor,
+        past: tuple[torch.Tensor, torch.Tensor] | None,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         b, t, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=-1)
         q, k, v = (z.view(b, t, self.n_heads, self.head_dim).transpose(1, 2) for z in (q, k, v))
+        if rotary is not None:  # keys are cached already rotated, so cached positions need no recomputation
+            q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
@@ -81,16 +116,20 @@ class _Block(nn.Module):
         self.drop = nn.Dropout(config.dropout)
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor,
+        past: tuple[torch.Tensor, torch.Tensor] | None,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        a, kv = self.attn(self.ln1(x), mask, past)
+        a, kv = self.attn(self.ln1(x), mask, past, rotary)
         x = x + self.drop(a)
         x = x + self.drop(self.mlp(self.ln2(x)))
         return x, kv
 
 
 class TinyGPT(nn.Module):
-    """Pre-LayerNorm GPT with learned absolute positions and an output head tied to the token embedding.
+    """Pre-LayerNorm GPT (rotary or learned absolute positions) with an output head tied to the token embedding.
 
     ``seed`` makes initialisation reproducible without touching the caller's global RNG state;
     ``seed=None`` draws from the global torch RNG instead.
@@ -109,7 +148,8 @@ class TinyGPT(nn.Module):
 
     def _build(self, config: TinyGPTConfig) -> None:
         self.tok_emb = nn.Embedding(config.vocab_size, config.d_model)
-        self.pos_emb = nn.Embedding(config.max_seq_len, config.d_model)
+        if config.position_encoding == "learned":
+            self.pos_emb = nn.Embedding(config.max_seq_len, config.d_model)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(_Block(config) for _ in range(config.n_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
@@ -162,10 +202,17 @@ class TinyGPT(nn.Module):
         # queries (which would otherwise see nothing) stay finite instead of producing NaN.
         mask = (attention_mask.bool()[:, None, None, :] & (k_idx <= q_idx)) | (k_idx == q_idx)
 
-        x = self.drop(self.tok_emb(input_ids) + self.pos_emb(position_ids))
+        x = self.tok_emb(input_ids)
+        rotary = None
+        if self.config.position_encoding == "learned":
+            x = x + self.pos_emb(position_ids)
+        else:
+            head_dim = self.config.d_model // self.config.n_heads
+            rotary = rotary_tables(position_ids, head_dim, self.config.rope_base)
+        x = self.drop(x)
         new_cache: KVCache = []
         for i, block in enumerate(self.blocks):
-            x, kv = block(x, mask, past_key_values[i] if past_key_values else None)
+            x, kv = block(x, mask, past_key_values[i] if past_key_values else None, rotary)
             if use_cache:
                 new_cache.append(kv)
         logits = F.linear(self.ln_f(x), self.tok_emb.weight)
