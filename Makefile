@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint benchmark clean
+.PHONY: setup demo test test-verl lint benchmark clean
 
 setup: $(STAMP)
 
@@ -21,10 +21,25 @@ test: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/pytest
+	$(MAKE) test-verl
+
+# verl pins numpy<2 and pulls ray/wandb, which would disturb the main venv, so its adapter tests run in their own.
+# verl 0.7.1 is the newest release on PyPI with the curriculum-sampler hook; pyarrow<21 still supports numpy 1.x.
+VERL_VENV  := .venv-verl
+VERL_STAMP := $(VERL_VENV)/.installed
+
+$(VERL_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/pip install -q --disable-pip-version-check "torch==2.13.0" "verl==0.7.1" "pyarrow<21" "pytest>=8"
+	$(VERL_VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(VERL_STAMP)
+
+test-verl: $(VERL_STAMP)
+	$(VERL_VENV)/bin/pytest tests/test_integration_verl.py
 
 # The issue's measurement: demo comparison at 3 seeds (about 15 min on 2 cores).
 benchmark: setup
 	$(BIN)/autocurriculum compare --strategies uniform,dynamic-sampling,band,thompson,oracle --seeds 3 --out runs/benchmark
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache

@@ -174,6 +174,11 @@ def list_tasks() -> None:
     console.print(table)
 
 
+from autocurriculum.cli_autotune import autotune_app  # noqa: E402 - mounted after the base commands
+
+app.add_typer(autotune_app, name="autotune")
+
+
 def main() -> None:
     try:
         app()

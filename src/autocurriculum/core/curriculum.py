@@ -79,7 +79,9 @@ class Curriculum:
 
     def uniform_rows(self, n: int, candidates: np.ndarray | None = None) -> np.ndarray:
         """``n`` rows drawn uniformly, without replacement while the candidates last."""
-        population = np.arange(len(self.pool)) if candidates is None else np.asarray(candidates)
+        if candidates is None:  # an int population avoids materializing arange(len(pool)) for huge streams
+            return self.rng.choice(len(self.pool), size=n, replace=n > len(self.pool))
+        population = np.asarray(candidates)
         return self.rng.choice(population, size=n, replace=n > population.size)
 
     # ----- how many prompts to generate to fill a training batch -----

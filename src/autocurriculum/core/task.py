@@ -130,8 +130,10 @@ class TaskPool:
             raise KeyError(f"no difficulty knob {name!r}; known knobs: {', '.join(self.knob_names) or 'none'}")
         return self.knobs[:, self.knob_names.index(name)]
 
-    def levels(self) -> np.ndarray:
-        """The primary difficulty ``level`` of every row (0 where absent)."""
+    def levels(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The primary difficulty ``level`` of every row, or of ``rows`` (0 where absent)."""
         if "level" not in self.knob_names:
-            return np.zeros(len(self))
-        return np.nan_to_num(self.knob("level"), nan=0.0)
+            levels = np.zeros(len(self))
+        else:
+            levels = np.nan_to_num(self.knob("level"), nan=0.0)
+        return levels if rows is None else levels[np.asarray(rows, dtype=np.int64)]

@@ -91,6 +91,7 @@ def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | N
         "prompts_per_step": config.rl.prompts_per_step,
         "group_size": config.rl.group_size,
         "tasks": config.testbed.tasks,
+        "pool": config.testbed.pool,
         "warmup_max_level": config.testbed.warmup_max_level,
         "wall_seconds": wall,
     }

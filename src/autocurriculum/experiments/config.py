@@ -18,8 +18,16 @@ class TestbedConfig:
         ["addition", "op_chain"], "Task families in the training mix (see `autocurriculum tasks`)."
     )
     task_options: dict[str, Any] = option({}, "Per-family config overrides, e.g. {addition: {width: 5}}.")
-    train_tasks_per_level: int = option(300, "Training prompts generated per difficulty level and family.")
-    eval_tasks_per_level: int = option(64, "Held-out prompts per level and family (greedy accuracy).")
+    pool: str = option(
+        "fixed",
+        "'fixed': train_tasks_per_level prompts per level and family, revisited during training; "
+        "'streaming': streaming_size prompts generated on demand, each seen about once (history is useless).",
+    )
+    streaming_size: int = option(1_000_000, "Prompts in the streaming pool (pool='streaming').")
+    train_tasks_per_level: int = option(
+        64, "Training prompts generated per difficulty level and family (pool='fixed')."
+    )
+    eval_tasks_per_level: int = option(128, "Held-out prompts per level and family (greedy accuracy).")
     warmup_max_level: int = option(2, "SFT warm start uses demonstrations of levels 1..this only.")
     warmup_tasks_per_level: int = option(
         300, "Demonstrations per warm-start level and family (generated apart from the RL and held-out pools)."
@@ -34,6 +42,8 @@ class TestbedConfig:
 
     def validate(self) -> None:
         require(len(self.tasks) > 0, "tasks", "name at least one task family")
+        require(self.pool in ("fixed", "streaming"), "pool", f"must be 'fixed' or 'streaming', got {self.pool!r}")
+        require(self.streaming_size > 0, "streaming_size", "must be > 0")
         require(self.train_tasks_per_level > 0, "train_tasks_per_level", "must be > 0")
         require(self.eval_tasks_per_level > 0, "eval_tasks_per_level", "must be > 0")
         require(self.warmup_max_level >= 1, "warmup_max_level", "must be >= 1")

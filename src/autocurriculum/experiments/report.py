@@ -142,7 +142,8 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
         "",
         f"Seeds: {meta['seeds']}. Budget: {meta['rollouts']} rollouts per run "
         f"({meta['prompts_per_step']} prompts x {meta['group_size']} rollouts per GRPO step). "
-        f"Tasks: {', '.join(meta['tasks'])}; warm start on levels 1..{meta['warmup_max_level']}. "
+        f"Tasks: {', '.join(meta['tasks'])} ({meta.get('pool', 'fixed')} pool); "
+        f"warm start on levels 1..{meta['warmup_max_level']}. "
         f"Wall time: {meta['wall_seconds']:.0f} s.",
         "",
         "Values are medians over seeds, with [min, max] in brackets. Every generated rollout is charged to the budget, "
@@ -155,6 +156,21 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
         *["| " + " | ".join(r) + " |" for r in rows[1:]],
         "",
     ]
+    teachers = {name: s for name, s in summary.items() if "teacher_mae_unseen" in s}
+    if teachers:
+        lines += [
+            "**Learned teachers** (held-out prompts they never trained on, against Monte Carlo pass rates of the "
+            "final student; teacher time is charged to the strategy's wall time):",
+            "",
+            "| strategy | teacher MAE (unseen) | Spearman (predicted vs empirical) | teacher share of wall time |",
+            "|---|---|---|---|",
+            *[
+                f"| {name} | {_fmt(t['teacher_mae_unseen'])} | {_fmt(t['teacher_spearman'])} | "
+                f"{_fmt(t['teacher_time_fraction'], '{:.1%}')} |"
+                for name, t in teachers.items()
+            ],
+            "",
+        ]
     if "oracle" in summary:
         lines += [
             "**Oracle caveat.** The oracle measures each candidate's current pass rate by Monte Carlo with the "

@@ -33,6 +33,7 @@ class RunResult:
     eval_seconds: float = 0.0
     oracle_seconds: float = 0.0
     curriculum_state: dict[str, Any] | None = None
+    teacher: dict[str, Any] | None = None  # learned-teacher strategies only (goldilocks, pcl)
 
     @property
     def final_accuracy(self) -> float:
@@ -70,6 +71,8 @@ def run_strategy(
     result = RunResult(strategy=strategy, seed=seed)
     if getattr(curriculum, "requires_pass_rate_estimator", False):
         curriculum.attach_pass_rate_estimator(_oracle_estimator(testbed, model, rl, seed, result))
+    if getattr(curriculum, "requires_feature_provider", False):
+        curriculum.attach_feature_provider(_student_features(testbed, model))
 
     step = 0
 
@@ -121,11 +124,15 @@ def run_strategy(
             step += 1
             if on_progress is not None:
                 on_progress(result.rollouts)
+        result.wall_seconds = time.perf_counter() - run_start
+        if hasattr(curriculum, "teacher_metrics"):
+            result.teacher = _teacher_report(testbed, model, rl, seed, curriculum, result)
+        result.curriculum_state = curriculum.state_dict()
     finally:
         if metrics_file is not None:
             metrics_file.close()
-    result.wall_seconds = time.perf_counter() - run_start
-    result.curriculum_state = curriculum.state_dict()
+        if hasattr(curriculum, "close"):
+            curriculum.close()  # stops a background teacher thread
     return result
 
 
@@ -141,7 +148,7 @@ def _step_record(
 ) -> dict[str, Any]:
     generated: Sequence[GroupOutcome] = batch.generated
     zero_var = [g.is_zero_variance for g in generated]
-    levels = pool.levels()[pool.rows_of([g.task_id for g in generated])] if generated else np.array([])
+    levels = pool.levels(pool.rows_of([g.task_id for g in generated])) if generated else np.array([])
     return {
         "step": step,
         "rollouts": result.rollouts,
@@ -180,18 +187,56 @@ def _oracle_estimator(
     def estimate(ids: Sequence[str]) -> np.ndarray:
         start = time.perf_counter()
         tasks = [pool[int(r)] for r in pool.rows_of(list(ids))]
-        prompts = [t.prompt for t in tasks for _ in range(rl.oracle_samples)]
-        with torch.no_grad():
-            out = generate(
-                model,
-                testbed.tokenizer,
-                prompts,
-                max_new_tokens=testbed.max_new_tokens,
-                temperature=rl.temperature,
-                generator=generator,
-            )
-        rewards = testbed.score([t for t in tasks for _ in range(rl.oracle_samples)], out.texts)
+        rates = _monte_carlo_pass_rates(testbed, model, tasks, rl.oracle_samples, rl.temperature, generator)
         result.oracle_seconds += time.perf_counter() - start
-        return rewards.reshape(len(tasks), rl.oracle_samples).mean(axis=1)
+        return rates
 
     return estimate
+
+
+def _monte_carlo_pass_rates(
+    testbed: Testbed, model: TinyGPT, tasks: Sequence[Any], samples: int, temperature: float, generator: torch.Generator
+) -> np.ndarray:
+    prompts = [t.prompt for t in tasks for _ in range(samples)]
+    with torch.no_grad():
+        out = generate(model, testbed.tokenizer, prompts, testbed.max_new_tokens, temperature, generator=generator)
+    rewards = testbed.score([t for t in tasks for _ in range(samples)], out.texts)
+    return rewards.reshape(len(tasks), samples).mean(axis=1)
+
+
+def _student_features(testbed: Testbed, model: TinyGPT) -> Callable[[Sequence[str]], np.ndarray]:
+    """Mean-pooled final hidden states of the current student, for the 'student' predictor features."""
+    from autocurriculum.predictors import hidden_state_provider
+    from autocurriculum.trainers.tiny_gpt import position_ids_from_mask
+
+    return hidden_state_provider(
+        model.ln_f,
+        lambda ids, mask: model(ids, position_ids_from_mask(mask), mask),
+        testbed.tokenizer.encode,
+        pad_id=testbed.tokenizer.pad_id,
+    )
+
+
+def _teacher_report(
+    testbed: Testbed, model: TinyGPT, rl: RLConfig, seed: int, curriculum: Any, result: RunResult
+) -> dict[str, Any]:
+    """Teacher quality on held-out prompts it never trained on, against Monte Carlo pass rates of the final student."""
+    from autocurriculum.predictors import teacher_time_fraction
+
+    metrics = dict(curriculum.teacher_metrics())
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(testbed.eval_pool), size=min(256, len(testbed.eval_pool)), replace=False)
+    tasks = [testbed.eval_pool[int(r)] for r in rows]
+    rates = _monte_carlo_pass_rates(
+        testbed, model, tasks, rl.oracle_samples, rl.temperature, torch.Generator().manual_seed(20_000 + seed)
+    )
+    held_out = curriculum.evaluate_teacher([t.prompt for t in tasks], rates)
+    return {
+        "teacher_mae_unseen": float(held_out["mae"]),
+        "teacher_spearman": float(held_out["spearman"]),
+        "teacher_time_fraction": float(teacher_time_fraction(metrics["teacher_seconds"], result.wall_seconds)),
+        "teacher_seconds": float(metrics["teacher_seconds"]),
+        "online_mae_unseen": metrics.get("teacher_mae_unseen"),
+        "online_spearman": metrics.get("teacher_spearman"),
+        "mae_history": metrics.get("teacher_mae_history", []),
+    }

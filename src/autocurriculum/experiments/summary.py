@@ -95,4 +95,7 @@ def summarize(results: Sequence[RunResult], baseline: str = "uniform") -> dict[s
             },
             "seeds": [r.seed for r in runs],
         }
+        if all(r.teacher is not None for r in runs):
+            for key in ("teacher_mae_unseen", "teacher_spearman", "teacher_time_fraction"):
+                summary[name][key] = spread([r.teacher[key] for r in runs])  # type: ignore[index]
     return summary

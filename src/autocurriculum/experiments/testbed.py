@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from autocurriculum.core import Task, TaskPool
+from autocurriculum.core import ConfigError, Task, TaskPool, TaskSource
 from autocurriculum.experiments.config import TestbedConfig
-from autocurriculum.tasks import TaskFamily, build_pool, make_task_family
+from autocurriculum.tasks import StreamingTaskSource, TaskFamily, build_pool, make_task_family
 from autocurriculum.trainers import (
     CharTokenizer,
     SFTConfig,
@@ -46,11 +47,21 @@ class Testbed:
             make_task_family(name, {"seed": seed, **config.task_options.get(name, {})}) for name in config.tasks
         ]
         self.family_by_name = {f.name: f for f in self.families}
-        self.train_pool = build_pool(self.families, config.train_tasks_per_level)
+        self.train_pool: TaskSource
+        if config.pool == "streaming":
+            slots = sum(len(f.levels) for f in self.families)
+            train_per_level = math.ceil(config.streaming_size / slots)
+            self.train_pool = StreamingTaskSource(self.families, tasks_per_level=train_per_level)
+        else:
+            train_per_level = config.train_tasks_per_level
+            self.train_pool = build_pool(self.families, train_per_level)
+        if train_per_level + config.eval_tasks_per_level > WARMUP_INDEX_OFFSET:
+            raise ConfigError(
+                f"testbed: {train_per_level} training + {config.eval_tasks_per_level} held-out prompts per level "
+                f"would reach the warm-start index range ({WARMUP_INDEX_OFFSET}); use a smaller pool"
+            )
         # held-out tasks use indices past the training range (low levels can still repeat a prompt by chance)
-        self.eval_pool = build_pool(
-            self.families, config.eval_tasks_per_level, index_offset=config.train_tasks_per_level
-        )
+        self.eval_pool = build_pool(self.families, config.eval_tasks_per_level, index_offset=train_per_level)
         self.tokenizer = CharTokenizer.from_texts("".join(f.alphabet for f in self.families))
         self.max_new_tokens = max(f.max_demonstration_length for f in self.families) + 1  # + eos
         self.max_seq_len = max(f.prompt_length for f in self.families) + self.max_new_tokens

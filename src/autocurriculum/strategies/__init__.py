@@ -2,7 +2,9 @@
 
 from autocurriculum.strategies.band import BandConfig, BandCurriculum
 from autocurriculum.strategies.dynamic_sampling import DynamicSamplingConfig, DynamicSamplingCurriculum
+from autocurriculum.strategies.goldilocks import GoldilocksConfig, GoldilocksCurriculum
 from autocurriculum.strategies.oracle import OracleConfig, OracleCurriculum
+from autocurriculum.strategies.pcl import PCLConfig, PCLCurriculum
 from autocurriculum.strategies.sec import SECConfig, SECCurriculum
 from autocurriculum.strategies.thompson import ThompsonConfig, ThompsonCurriculum
 from autocurriculum.strategies.uniform import UniformCurriculum
@@ -12,8 +14,12 @@ __all__ = [
     "BandCurriculum",
     "DynamicSamplingConfig",
     "DynamicSamplingCurriculum",
+    "GoldilocksConfig",
+    "GoldilocksCurriculum",
     "OracleConfig",
     "OracleCurriculum",
+    "PCLConfig",
+    "PCLCurriculum",
     "SECConfig",
     "SECCurriculum",
     "ThompsonConfig",

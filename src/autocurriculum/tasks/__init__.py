@@ -16,6 +16,8 @@ from autocurriculum.tasks.base import (
     task_family_names,
     verifier_for,
 )
+from autocurriculum.tasks.clustered_op_chain import ClusteredOpChainConfig, ClusteredOpChainFamily
+from autocurriculum.tasks.datasets import DatasetFormatError, MalformedRowsWarning, load_task_pool
 from autocurriculum.tasks.op_chain import (
     OpChainConfig,
     OpChainFamily,
@@ -24,18 +26,28 @@ from autocurriculum.tasks.op_chain import (
     op_chain_prompt,
     op_chain_states,
 )
+from autocurriculum.tasks.reasoning_gym_source import ReasoningGymSource
+from autocurriculum.tasks.streaming import StreamingTaskSource, disjoint_streams
 
 __all__ = [
     "AdditionConfig",
     "AdditionFamily",
+    "ClusteredOpChainConfig",
+    "ClusteredOpChainFamily",
+    "DatasetFormatError",
+    "MalformedRowsWarning",
     "OpChainConfig",
     "OpChainFamily",
+    "ReasoningGymSource",
+    "StreamingTaskSource",
     "TaskFamily",
     "TaskFamilyConfig",
     "addition_answer",
     "addition_prompt",
     "apply_operation",
     "build_pool",
+    "disjoint_streams",
+    "load_task_pool",
     "make_task_family",
     "make_task_family_config",
     "op_chain_demonstration",

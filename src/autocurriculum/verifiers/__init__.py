@@ -3,5 +3,6 @@
 from autocurriculum.verifiers.base import Verifier
 from autocurriculum.verifiers.exact_match import ExactMatchVerifier
 from autocurriculum.verifiers.final_answer import FinalAnswerVerifier
+from autocurriculum.verifiers.math_verify import MathVerifier  # needs `math-verify` only when constructed
 
-__all__ = ["ExactMatchVerifier", "FinalAnswerVerifier", "Verifier"]
+__all__ = ["ExactMatchVerifier", "FinalAnswerVerifier", "MathVerifier", "Verifier"]

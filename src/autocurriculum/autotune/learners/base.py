@@ -1,0 +1,35 @@
+"""What the AutoTune procedures need from a learner: fresh hypotheses that fit and predict."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from autocurriculum.autotune.problem import Problem, Prompts
+
+
+@runtime_checkable
+class Hypothesis(Protocol):
+    """One model. ``fit`` adds examples to its training set and refits/continues training."""
+
+    deterministic: bool
+
+    def fit(self, prompts: Prompts, supervision: Any) -> int:
+        """Train on the new examples (plus the earlier ones); return the training steps spent."""
+        ...
+
+    def predict(self, prompts: Prompts) -> Any:
+        """Completions (greedy / exact). The caller charges the rollouts."""
+        ...
+
+    def sample(self, prompts: Prompts) -> Any:
+        """One sampled completion per prompt (equal to ``predict`` for deterministic models)."""
+        ...
+
+
+@runtime_checkable
+class Learner(Protocol):
+    """A factory of hypotheses for one problem (the paper's Alg)."""
+
+    name: str
+
+    def new(self, problem: Problem, seed: int) -> Hypothesis: ...

@@ -1,0 +1,201 @@
+"""``autocurriculum autotune sft | rl | scaling``: AutoTune single runs and the scaling sweep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autocurriculum.core import ConfigError, UnknownNameError, build_config, require
+
+autotune_app = typer.Typer(
+    help="AutoTune: verifier-gated autocurriculum for SFT and RL (Rajaraman et al., COLT 2026).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+SFT_METHODS = ("uniform", "autotune", "counterexample")
+RL_METHODS = ("rlfinetune", "autotune")
+LEARNERS = ("tabular", "transformer")
+
+
+def _family(task: str, seed: int, level: int | None):
+    from autocurriculum.tasks import make_task_family
+
+    try:
+        extra = {"table_seed": seed} if task == "clustered_op_chain" else {}
+        family = make_task_family(task, {"seed": seed, **extra})
+    except UnknownNameError as exc:
+        raise ConfigError(f"--task: {exc}") from None
+    if level is not None:
+        require(level in family.levels, "--level", f"must be one of {family.levels} for {task!r}, got {level}")
+    return family
+
+
+def _check_eps(eps: float) -> None:
+    require(0 < eps < 1, "--eps", f"must be in (0, 1), got {eps}")
+
+
+def _learner(name: str, family, rl: bool = False, steps_per_fit: int = 200, d_model: int = 64):
+    from autocurriculum.autotune import TabularRLLearner, TabularSFTLearner, make_problem
+
+    require(name in LEARNERS, "--learner", f"must be one of {', '.join(LEARNERS)}, got {name!r}")
+    if name == "tabular":
+        require(
+            family.name == "clustered_op_chain",
+            "--learner",
+            f"the exact tabular learner needs --task clustered_op_chain, got {family.name!r}; "
+            "use --learner transformer for other families",
+        )
+        return (TabularRLLearner() if rl else TabularSFTLearner()), (lambda lv: make_problem(family, lv))
+    require(not rl, "--learner", "RL runs need the tabular learner (the reference model is defined for it)")
+    from autocurriculum.autotune.learners.transformer import TransformerLearner, TransformerLearnerConfig
+
+    config = build_config(TransformerLearnerConfig, {"steps_per_fit": steps_per_fit, "d_model": d_model}, "--learner")
+    return TransformerLearner(config), (lambda lv: make_problem(family, lv, text=True))
+
+
+def _print(result: Any, out: Path | None) -> None:
+    table = Table(title=f"{result.method}: held-out accuracy {result.accuracy:.4f}")
+    table.add_column("counter")
+    table.add_column("value", justify="right")
+    for key, value in result.costs.items():
+        table.add_row(key, f"{value:,}")
+    for key in ("k", "aborted_phases", "weak_target_missed", "burn_in_share", "rollouts_per_prompt", "updates"):
+        if key in result.extra:
+            value = result.extra[key]
+            table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=float))
+        console.print(f"wrote {out / 'result.json'}")
+
+
+TaskOption = Annotated[str, typer.Option(help="Registered task family (see `autocurriculum tasks`).")]
+LevelOption = Annotated[int | None, typer.Option(help="Difficulty level of the prompts (default: the hardest).")]
+EpsOption = Annotated[float, typer.Option(help="Target outcome error eps (sets k and the stopping rules).")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the prompts, the hidden table and the learners.")]
+TestOption = Annotated[int, typer.Option(help="Held-out prompts used to measure accuracy (not charged).")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Directory for result.json (optional).")]
+
+
+@autotune_app.command()
+def sft(
+    method: Annotated[
+        str, typer.Option(help="uniform | autotune (faithful) | counterexample (practical).")
+    ] = "autotune",
+    task: TaskOption = "clustered_op_chain",
+    level: LevelOption = None,
+    eps: EpsOption = 0.01,
+    demos: Annotated[int, typer.Option(help="uniform only: demonstrations to buy.")] = 2000,
+    learner: Annotated[str, typer.Option(help="tabular (exact ERM, clustered_op_chain) or transformer.")] = "tabular",
+    steps_per_fit: Annotated[int, typer.Option(help="transformer: AdamW steps each time demonstrations arrive.")] = 200,
+    d_model: Annotated[int, typer.Option(help="transformer: model width.")] = 64,
+    variant: Annotated[
+        str, typer.Option(help="autotune: 'deterministic' (3/4, k/2) or 'stochastic'.")
+    ] = "deterministic",
+    seed: SeedOption = 0,
+    test_prompts: TestOption = 5000,
+    out: OutOption = None,
+) -> None:
+    """One SFT run with the programmatic teacher: uniform, faithful AutoTune-SFT or the counterexample variant."""
+    from autocurriculum.autotune import (
+        AutoTuneConfig,
+        CounterexampleConfig,
+        ProgrammaticTeacher,
+        UniformSFTConfig,
+        autotune_sft,
+        counterexample_sft,
+        uniform_sft,
+    )
+
+    require(method in SFT_METHODS, "--method", f"must be one of {', '.join(SFT_METHODS)}, got {method!r}")
+    _check_eps(eps)
+    require(demos >= 1, "--demos", f"must be >= 1, got {demos}")
+    require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
+    family = _family(task, seed, level)
+    model, make = _learner(learner, family, steps_per_fit=steps_per_fit, d_model=d_model)
+    problem = make(level)
+    test = problem.test_prompts(test_prompts)
+    teacher = ProgrammaticTeacher()
+    if method == "uniform":
+        config = build_config(UniformSFTConfig, {"max_demos": demos, "start": min(8, demos)}, "sft")
+        result = uniform_sft(problem, model, teacher, config, test, seed)
+    elif method == "autotune":
+        config = build_config(AutoTuneConfig, {"eps": eps, "variant": variant, "seed": seed}, "sft")
+        result = autotune_sft(problem, model, teacher, config, test)
+    else:
+        result = counterexample_sft(
+            problem, model, teacher, build_config(CounterexampleConfig, {"eps": eps}, "sft"), test, seed
+        )
+    _print(result, out)
+
+
+@autotune_app.command()
+def rl(
+    method: Annotated[str, typer.Option(help="rlfinetune (baseline) | autotune (AutoTune-RL).")] = "autotune",
+    task: TaskOption = "clustered_op_chain",
+    level: LevelOption = None,
+    coverage: Annotated[float, typer.Option(help="Coverage C of the reference model: pi_ref(y*|x) >= 1/C.")] = 16,
+    eps: EpsOption = 0.01,
+    prompts: Annotated[int, typer.Option(help="rlfinetune only: prompts, each with m reference rollouts.")] = 2000,
+    miss_probability: Annotated[float, typer.Option(help="Sets m = ceil(C ln(1/miss)) rollouts per prompt.")] = 0.01,
+    seed: SeedOption = 0,
+    test_prompts: TestOption = 5000,
+    out: OutOption = None,
+) -> None:
+    """One RL run against a reference model of coverage C (exact tabular learner on clustered_op_chain)."""
+    from autocurriculum.autotune import AutoTuneConfig, ReferenceModel, RLFineTuneConfig, autotune_rl, rl_finetune
+
+    require(method in RL_METHODS, "--method", f"must be one of {', '.join(RL_METHODS)}, got {method!r}")
+    _check_eps(eps)
+    require(prompts >= 1, "--prompts", f"must be >= 1, got {prompts}")
+    require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
+    family = _family(task, seed, level)
+    model, make = _learner("tabular", family, rl=True)
+    problem = make(level)
+    reference = ReferenceModel(problem, coverage, seed)
+    test = problem.test_prompts(test_prompts)
+    if method == "rlfinetune":
+        config = build_config(
+            RLFineTuneConfig,
+            {"miss_probability": miss_probability, "max_prompts": prompts, "start": min(8, prompts)},
+            "rl",
+        )
+        result = rl_finetune(problem, reference, model, config, test, seed)
+    else:
+        config = build_config(AutoTuneConfig, {"eps": eps, "seed": seed}, "rl")
+        result = autotune_rl(problem, reference, model, config, test, miss_probability=miss_probability)
+    _print(result, out)
+
+
+@autotune_app.command()
+def scaling(
+    out: Annotated[Path, typer.Option("--out", help="Directory for scaling.json, report.md and the plots.")] = Path(
+        "runs/autotune_scaling"
+    ),
+    quick: Annotated[bool, typer.Option("--quick", help="Reduced sweep (under 3 minutes on 2 cores).")] = False,
+    seeds: Annotated[int | None, typer.Option(help="Override the number of seeds (>= 1).")] = None,
+    zipf_exponent: Annotated[float | None, typer.Option(help="Override the cluster Zipf exponent (1.1).")] = None,
+    rl: Annotated[bool, typer.Option(help="Include the RL part (--no-rl: SFT only).")] = True,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """The scaling sweep: demonstrations and rollouts vs 1/eps for every method, with plots and fitted slopes."""
+    from autocurriculum.experiments.autotune_scaling import QUICK, ScalingConfig, run_scaling
+
+    values: dict[str, Any] = dict(QUICK) if quick else {}
+    if seeds is not None:
+        values["seeds"] = seeds
+    if zipf_exponent is not None:
+        values["zipf_exponent"] = zipf_exponent
+    values["rl"] = rl
+    config = build_config(ScalingConfig, values, "scaling")
+    result = run_scaling(config, out, progress=progress)
+    console.print((out / "report.md").read_text())
+    console.print(f"wrote {out}/scaling.json, report.md and plots in {result['seconds']:.0f} s")

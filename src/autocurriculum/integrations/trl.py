@@ -1,0 +1,509 @@
+"""Drive ``trl.GRPOTrainer`` (TRL 1.x) with any registered curriculum strategy.
+
+TRL has no curriculum hook, so the adapter uses three documented seams:
+
+* **Sampler.** ``GRPOTrainer._get_train_sampler`` is overridden to return a
+  ``CurriculumRepeatSampler``. It emits exactly the index stream of TRL's
+  ``RepeatSampler`` (each prompt ``num_generations`` times in a row, each chunk
+  of ``generation_batch_size // num_generations`` prompts repeated
+  ``num_iterations * steps_per_generation`` times, same ``__len__``), but the
+  prompts of each chunk are chosen lazily by ``curriculum.select`` when the
+  dataloader reaches the chunk. Rows are looked up from a dataset id column
+  (``task_id`` by default), never from positions.
+* **Feedback.** TRL callbacks only see aggregated rewards, so the reward
+  function that defines success is wrapped (``CurriculumFeedback``). The
+  wrapper passes the rewards through unchanged, gathers ``(task_id, reward)``
+  from all processes with ``accelerate.utils.gather_object`` and reports the
+  groups to the sampler, which updates the curriculum. Every rank applies the
+  same gathered update in the same order, so every rank's sampler replica
+  emits the same stream (accelerate shards one global stream across ranks).
+* **Checkpoints.** A callback writes ``autocurriculum_state.json`` into each
+  ``checkpoint-N`` folder (``on_save``); ``train(resume_from_checkpoint=...)``
+  reads it back before TRL rebuilds the dataloader, so a resumed run continues
+  the selection sequence of an uninterrupted one.
+
+Feedback lag: accelerate's dataloader fetches one batch ahead and the Trainer
+fetches ``gradient_accumulation_steps`` batches per optimizer step, so chunk
+``k + 1`` can be selected before the rewards of chunk ``k`` exist. The sampler
+never waits: a selection uses whatever feedback has arrived, and records the
+number of chunks still awaiting feedback as ``feedback_lag`` in
+``selection_log`` (typically 1 when ``steps_per_generation * num_iterations``
+equals the batches fetched per optimizer step, 0 when it is larger).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch.utils.data import Sampler
+
+from autocurriculum.core import Curriculum, GroupOutcome
+from autocurriculum.integrations import state_from_json, state_to_json
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "autocurriculum_state.json"
+STATE_FORMAT = 1
+
+__all__ = [
+    "STATE_FILE",
+    "CurriculumCheckpointCallback",
+    "CurriculumFeedback",
+    "CurriculumGRPOTrainer",
+    "CurriculumRepeatSampler",
+    "rewards_to_outcomes",
+]
+
+
+def _to_success(values: Sequence[float], success_threshold: float | None, where: str) -> np.ndarray:
+    """Rewards for the curriculum: finite values in [0, 1] (binary when a threshold is given); NaN = not applicable."""
+    rewards = np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    valid = ~np.isnan(rewards)
+    if success_threshold is not None:
+        rewards[valid] = (rewards[valid] >= success_threshold).astype(np.float64)
+        return rewards
+    bad = valid & ((rewards < 0.0) | (rewards > 1.0) | ~np.isfinite(rewards))
+    if bad.any():
+        raise ValueError(
+            f"{where}: reward {rewards[np.flatnonzero(bad)[0]]!r} is outside [0, 1]; pass success_threshold=... "
+            "to turn shaped rewards into a binary success signal for the curriculum"
+        )
+    return rewards
+
+
+def rewards_to_outcomes(
+    task_ids: Sequence[str],
+    rewards: Sequence[float | None],
+    group_size: int,
+    success_threshold: float | None = None,
+    step: int = 0,
+) -> list[GroupOutcome]:
+    """Per-completion ``(task_id, reward)`` in stream order -> one ``GroupOutcome`` per prompt group.
+
+    Consecutive blocks of ``group_size`` completions form a group (the sampler
+    emits each prompt ``num_generations`` times in a row, and the gathered order
+    is the stream order), so a prompt selected twice in one chunk stays two
+    groups. When the blocks are not uniform the completions are grouped by id.
+    ``None``/NaN rewards ("not applicable" in TRL) are left out of the group.
+    """
+    task_ids = [str(t) for t in task_ids]
+    if len(task_ids) != len(rewards):
+        raise ValueError(f"{len(task_ids)} task ids for {len(rewards)} rewards")
+    values = _to_success(rewards, success_threshold, "curriculum feedback")
+    blocks: list[tuple[str, np.ndarray]] = []
+    uniform = group_size > 0 and len(task_ids) % group_size == 0
+    if uniform:
+        for start in range(0, len(task_ids), group_size):
+            ids = set(task_ids[start : start + group_size])
+            if len(ids) != 1:
+                uniform = False
+                break
+            blocks.append((task_ids[start], values[start : start + group_size]))
+    if not uniform:
+        order: dict[str, list[int]] = {}
+        for i, t in enumerate(task_ids):
+            order.setdefault(t, []).append(i)
+        blocks = [(t, values[idx]) for t, idx in order.items()]
+    outcomes = []
+    for task_id, group in blocks:
+        group = group[~np.isnan(group)]
+        if group.size:
+            outcomes.append(GroupOutcome(task_id, group, step=step))
+    return outcomes
+
+
+class CurriculumRepeatSampler(Sampler[int]):
+    """TRL's ``RepeatSampler`` index stream, with each chunk's prompts chosen by a curriculum.
+
+    ``dataset_ids[row]`` is the task id of dataset row ``row``. One chunk is
+    ``batch_size`` prompts; an epoch is ``len(dataset_ids) // batch_size``
+    chunks, as in TRL, so the Trainer's step count is unchanged.
+
+    Bookkeeping for exact resume: ids of chunks selected but not yet scored
+    (``pending``) are kept, so a resumed run replays them instead of drawing
+    again; the Trainer's own skipping of already-trained batches then lines up.
+    """
+
+    def __init__(
+        self,
+        curriculum: Curriculum,
+        dataset_ids: Sequence[str],
+        mini_repeat_count: int,
+        batch_size: int = 1,
+        repeat_count: int = 1,
+        success_threshold: float | None = None,
+    ):
+        if mini_repeat_count < 1 or batch_size < 1 or repeat_count < 1:
+            raise ValueError(
+                f"mini_repeat_count, batch_size and repeat_count must be >= 1, got "
+                f"{mini_repeat_count}, {batch_size}, {repeat_count}"
+            )
+        self.curriculum = curriculum
+        self.dataset_ids = [str(t) for t in dataset_ids]
+        self.row_of: dict[str, int] = {}
+        for row, task_id in enumerate(self.dataset_ids):
+            if task_id in self.row_of:
+                raise ValueError(f"duplicate task id {task_id!r} in dataset rows {self.row_of[task_id]} and {row}")
+            self.row_of[task_id] = row
+        self.mini_repeat_count = mini_repeat_count
+        self.batch_size = batch_size
+        self.repeat_count = repeat_count
+        self.success_threshold = success_threshold
+        self.num_samples = len(self.dataset_ids)
+        self.chunks_per_epoch = self.num_samples // batch_size
+        if self.chunks_per_epoch == 0:
+            raise ValueError(
+                f"the dataset has {self.num_samples} rows, fewer than one generation batch of {batch_size} prompts"
+            )
+        self._check_pool_ids()
+        self.epoch = 0  # set by the Trainer through set_epoch, else advanced after each full pass
+        self._active_epoch = -1
+        self.selected: dict[int, list[str]] = {}  # chunk index in the active epoch -> ids (pending + last scored)
+        self.next_unscored = 0  # first chunk of the active epoch whose feedback has not arrived
+        self._replay_guard = False  # after a resume, a re-scored chunk must not be counted twice
+        self.selection_log: list[dict[str, Any]] = []  # one record per select() call, for logging and tests
+        self.feedback_log: list[list[str]] = []  # group ids of each scored generation batch
+        self.curriculum_seconds = 0.0
+        self.chunks_scored = 0
+
+    def _check_pool_ids(self) -> None:
+        pool_ids = getattr(self.curriculum.pool, "ids", None)
+        if pool_ids is None:
+            return  # a streaming source: unknown ids surface at selection time
+        missing = [str(t) for t in pool_ids if str(t) not in self.row_of]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} task id(s) of the curriculum's pool are not in the dataset's id column "
+                f"(first: {missing[0]!r}); the curriculum can only choose prompts the dataset holds"
+            )
+
+    # ----- the index stream -----
+    def __len__(self) -> int:
+        return self.chunks_per_epoch * self.batch_size * self.mini_repeat_count * self.repeat_count
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _start_epoch(self) -> None:
+        if self._active_epoch != self.epoch:
+            self._active_epoch = self.epoch
+            self.selected = {}
+            self.next_unscored = 0
+
+    def _chunk_ids(self, chunk: int) -> list[str]:
+        ids = self.selected.get(chunk)
+        if ids is not None:
+            return ids
+        if chunk < self.next_unscored:
+            # Already trained before a resume and skipped by the Trainer: any valid rows do.
+            return [self.dataset_ids[0]] * self.batch_size
+        t0 = time.perf_counter()
+        ids = self.curriculum.select(self.batch_size)
+        self.curriculum_seconds += time.perf_counter() - t0
+        unknown = [t for t in ids if t not in self.row_of]
+        if unknown:
+            raise KeyError(f"the curriculum selected task id {unknown[0]!r}, which is not in the dataset")
+        self.selected[chunk] = ids
+        self.selection_log.append(
+            {"epoch": self._active_epoch, "chunk": chunk, "ids": list(ids), "feedback_lag": chunk - self.next_unscored}
+        )
+        return ids
+
+    def __iter__(self) -> Iterator[int]:
+        self._start_epoch()
+        for chunk in range(self.chunks_per_epoch):
+            rows = [self.row_of[t] for t in self._chunk_ids(chunk)]  # selected lazily: as late as the loader allows
+            for _ in range(self.repeat_count):
+                for row in rows:
+                    for _ in range(self.mini_repeat_count):
+                        yield row
+        self.epoch = self._active_epoch + 1
+
+    # ----- feedback -----
+    def report(self, task_ids: Sequence[str], rewards: Sequence[float | None], step: int = 0) -> list[GroupOutcome]:
+        """Feed back one scored generation batch (all ranks' completions, in stream order).
+
+        Returns the groups passed to ``curriculum.update`` (empty when the batch
+        was a re-scoring of an already counted chunk after a mid-chunk resume).
+        """
+        outcomes = rewards_to_outcomes(task_ids, rewards, self.mini_repeat_count, self.success_threshold, step)
+        group_ids = [str(t) for t in task_ids[:: self.mini_repeat_count]]
+        head = self.selected.get(self.next_unscored)
+        previous = self.selected.get(self.next_unscored - 1)
+        if head is not None and group_ids == head:
+            self.next_unscored += 1
+            # keep the chunk just scored: a resume in its middle makes the Trainer iterate it again
+            self.selected = {j: ids for j, ids in self.selected.items() if j >= self.next_unscored - 1}
+            self._replay_guard = False
+        elif self._replay_guard and previous is not None and group_ids == previous:
+            # TRL regenerates a chunk when resumed in its middle; the uninterrupted run counted it once.
+            self._replay_guard = False
+            return []
+        else:
+            logger.debug("curriculum feedback for a batch the sampler did not emit; updating anyway")
+        t0 = time.perf_counter()
+        self.curriculum.update(outcomes)
+        self.curriculum_seconds += time.perf_counter() - t0
+        self.chunks_scored += 1
+        self.feedback_log.append(group_ids)
+        return outcomes
+
+    # ----- persistence -----
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "curriculum": self.curriculum.state_dict(),
+            "epoch": self._active_epoch if self._active_epoch >= 0 else self.epoch,
+            "next_unscored": self.next_unscored,
+            "selected": {str(j): ids for j, ids in self.selected.items()},
+            "geometry": self._geometry(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(f"unsupported autocurriculum state format {state.get('format')!r}")
+        if state["geometry"] != self._geometry():
+            raise ValueError(
+                f"checkpoint was written with sampler geometry {state['geometry']}, this run has {self._geometry()}; "
+                "keep num_generations, generation_batch_size, steps_per_generation and the dataset unchanged to resume"
+            )
+        self.curriculum.load_state_dict(state["curriculum"])
+        self.epoch = self._active_epoch = int(state["epoch"])
+        self.next_unscored = int(state["next_unscored"])
+        self.selected = {int(j): [str(t) for t in ids] for j, ids in state["selected"].items()}
+        self._replay_guard = True
+
+    def restart_epoch(self) -> None:
+        """Forget the active epoch's pending selections (the Trainer will not skip its batches)."""
+        self._active_epoch = -1
+
+    def _geometry(self) -> dict[str, int]:
+        return {
+            "num_samples": self.num_samples,
+            "batch_size": self.batch_size,
+            "mini_repeat_count": self.mini_repeat_count,
+            "repeat_count": self.repeat_count,
+        }
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        path = Path(directory) / STATE_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(state_to_json(self.state_dict()), encoding="utf-8")
+        tmp.replace(path)  # atomic: a crash mid-write never leaves a truncated state file
+        return path
+
+    def load(self, directory: str | os.PathLike[str]) -> bool:
+        """Load ``directory/autocurriculum_state.json``; False (with a warning) if the checkpoint has none."""
+        path = Path(directory) / STATE_FILE
+        if not path.is_file():
+            warnings.warn(
+                f"{directory} holds no {STATE_FILE}; the curriculum restarts from its initial state",
+                stacklevel=2,
+            )
+            return False
+        self.load_state_dict(state_from_json(path.read_text(encoding="utf-8")))
+        return True
+
+
+class CurriculumFeedback:
+    """Wrap a TRL reward function so its per-completion rewards also reach the curriculum.
+
+    The rewards returned to TRL are the wrapped function's, unchanged. For the
+    curriculum they must lie in [0, 1] unless ``success_threshold`` is given,
+    in which case ``reward >= success_threshold`` counts as a success.
+    ``gather`` collects a list from every process (``accelerate.utils.gather_object``
+    by default; every rank must call it, so the wrapper reports on all ranks).
+    """
+
+    def __init__(
+        self,
+        reward_func: Callable[..., list[float | None]],
+        sampler: CurriculumRepeatSampler | None = None,
+        id_column: str = "task_id",
+        gather: Callable[[list[Any]], list[Any]] | None = None,
+        is_training: Callable[[], bool] | None = None,
+    ):
+        if inspect.iscoroutinefunction(reward_func) or inspect.iscoroutinefunction(
+            getattr(reward_func, "__call__", None)  # noqa: B004 - a callable instance's async __call__
+        ):
+            raise TypeError("CurriculumFeedback wraps synchronous reward functions only")
+        self.reward_func = reward_func
+        self.sampler = sampler
+        self.id_column = id_column
+        self._gather = gather
+        self.is_training = is_training or (lambda: True)
+        # TRL names reward columns after the function; keep the user's name in its logs.
+        self.__name__ = getattr(reward_func, "__name__", type(reward_func).__name__)
+
+    def gather(self, items: list[Any]) -> list[Any]:
+        if self._gather is not None:
+            return self._gather(items)
+        from accelerate.utils import gather_object
+
+        return gather_object(items)
+
+    def __call__(self, prompts: list[Any], completions: list[Any], **kwargs: Any) -> list[float | None]:
+        rewards = list(self.reward_func(prompts=prompts, completions=completions, **kwargs))
+        if self.sampler is None or not self.is_training():
+            return rewards  # evaluation batches are not the curriculum's business
+        if self.id_column not in kwargs:
+            raise KeyError(
+                f"reward kwargs have no {self.id_column!r} column; the train dataset needs a task id column "
+                f"(pass id_column=... to name yours)"
+            )
+        local = [
+            (str(t), None if r is None else float(r)) for t, r in zip(kwargs[self.id_column], rewards, strict=True)
+        ]
+        pairs = self.gather(local)
+        state = kwargs.get("trainer_state")
+        step = int(getattr(state, "global_step", 0) or 0)
+        self.sampler.report([t for t, _ in pairs], [r for _, r in pairs], step=step)
+        return rewards
+
+
+def _trainer_callback_base() -> type:
+    from transformers import TrainerCallback
+
+    return TrainerCallback
+
+
+class CurriculumCheckpointCallback(_trainer_callback_base()):  # type: ignore[misc]
+    """Write the sampler's (and curriculum's) state into every TRL checkpoint folder."""
+
+    def __init__(self, sampler: CurriculumRepeatSampler):
+        self.sampler = sampler
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        if state.is_world_process_zero:  # all ranks hold the same state; one writer suffices
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.sampler.save(folder)
+        return control
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> Any:
+        if logs is not None and self.sampler.selection_log:
+            logs["curriculum/feedback_lag"] = float(self.sampler.selection_log[-1]["feedback_lag"])
+            logs["curriculum/seconds"] = float(self.sampler.curriculum_seconds)
+        return control
+
+
+def _grpo_trainer_base() -> type:
+    from trl import GRPOTrainer
+
+    return GRPOTrainer
+
+
+class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
+    """``trl.GRPOTrainer`` whose prompts are chosen by ``curriculum``.
+
+    ``reward_funcs[feedback_reward]`` defines success for the curriculum (the
+    others are passed to TRL untouched). The train dataset must be a
+    ``datasets.Dataset`` with an ``id_column`` holding the pool's task ids.
+    ``shuffle_dataset`` is ignored: the curriculum decides the order.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        reward_funcs: Any,
+        args: Any = None,
+        train_dataset: Any = None,
+        *,
+        curriculum: Curriculum,
+        id_column: str = "task_id",
+        feedback_reward: int = 0,
+        success_threshold: float | None = None,
+        **kwargs: Any,
+    ):
+        funcs = list(reward_funcs) if isinstance(reward_funcs, (list, tuple)) else [reward_funcs]
+        if (
+            not 0 <= feedback_reward < len(funcs)
+            or not callable(funcs[feedback_reward])
+            or isinstance(funcs[feedback_reward], str)
+        ):
+            raise ValueError(f"reward_funcs[{feedback_reward}] must be a Python reward function to feed the curriculum")
+        feedback = CurriculumFeedback(funcs[feedback_reward], id_column=id_column)
+        funcs[feedback_reward] = feedback
+        super().__init__(model=model, reward_funcs=funcs, args=args, train_dataset=train_dataset, **kwargs)
+        from datasets import Dataset
+
+        if not isinstance(self.train_dataset, Dataset):
+            raise TypeError("CurriculumGRPOTrainer needs a datasets.Dataset train set (an IterableDataset has no rows)")
+        if id_column not in self.train_dataset.column_names:
+            raise KeyError(
+                f"train dataset has no {id_column!r} column (columns: {', '.join(self.train_dataset.column_names)})"
+            )
+        self.curriculum = curriculum
+        self.curriculum_sampler = CurriculumRepeatSampler(
+            curriculum,
+            self.train_dataset[id_column],
+            mini_repeat_count=self.num_generations,
+            batch_size=self.args.generation_batch_size // self.num_generations,
+            repeat_count=self.num_iterations * self.args.steps_per_generation,
+            success_threshold=success_threshold,
+        )
+        feedback.sampler = self.curriculum_sampler
+        feedback.is_training = lambda: bool(self.model.training)
+        self.add_callback(CurriculumCheckpointCallback(self.curriculum_sampler))
+
+    def _get_train_sampler(self, dataset: Any = None) -> Sampler:
+        return self.curriculum_sampler
+
+    def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
+        checkpoint = resume_from_checkpoint
+        if checkpoint is True:
+            from transformers.trainer_utils import get_last_checkpoint
+
+            checkpoint = get_last_checkpoint(self.args.output_dir)
+        if isinstance(checkpoint, (str, os.PathLike)) and self.curriculum_sampler.load(checkpoint):
+            if self.args.ignore_data_skip:
+                self.curriculum_sampler.restart_epoch()  # the Trainer re-reads the epoch from its start
+        return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
+
+
+def tiny_offline_model(alphabet: str, hidden_size: int = 64, num_layers: int = 2, seed: int = 0) -> tuple[Any, Any]:
+    """A randomly initialised Qwen2-style causal LM and a character tokenizer, built locally (no hub access).
+
+    For smoke tests and examples on CPU: ``alphabet`` lists every character
+    prompts and completions may contain. Returns ``(model, tokenizer)``.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    specials = ["<pad>", "<eos>", "<unk>"]
+    chars = sorted(set(alphabet))
+    vocab = {tok: i for i, tok in enumerate(specials + chars)}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Split(pattern="", behavior="isolated")
+    backend.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>", padding_side="left"
+    )
+    config = Qwen2Config(
+        vocab_size=len(vocab),
+        hidden_size=hidden_size,
+        intermediate_size=4 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        pad_token_id=vocab["<pad>"],
+        eos_token_id=vocab["<eos>"],
+        bos_token_id=None,
+    )
+    torch.manual_seed(seed)
+    model = Qwen2ForCausalLM(config)
+    model.generation_config.pad_token_id = vocab["<pad>"]
+    model.generation_config.eos_token_id = vocab["<eos>"]
+    model.generation_config.bos_token_id = None
+    return model, tokenizer

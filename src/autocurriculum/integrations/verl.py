@@ -1,0 +1,501 @@
+"""Drive verl with any registered curriculum strategy. verl is imported lazily: this module imports without it.
+
+Two paths, because verl removed its sampler hook after 0.7:
+
+**verl <= 0.7 (``AbstractCurriculumSampler``; the hook is absent from the 0.8.0
+and 0.9 wheels).** ``CurriculumSampler`` is loaded by verl itself::
+
+    data.sampler.class_path=pkg://autocurriculum.integrations.verl
+    data.sampler.class_name=CurriculumSampler
+    data.dataloader_num_workers=0            # verl asserts this for curriculum samplers
+    +data.curriculum.strategy=thompson
+    +data.curriculum.options={target: 0.5}
+    +data.curriculum.id_key=index            # key in extra_info holding the task id
+    +data.curriculum.success_key=acc         # reward_extra_info key; else sum of token_level_scores
+    +data.curriculum.success_threshold=null  # set it to binarise shaped scores
+
+Each dataloader batch of ``gen_batch_size or train_batch_size`` prompts is one
+``select`` call made lazily, after verl's ``sampler.update(batch)`` for the
+previous step (zero lag with ``num_workers=0``). The curriculum's state and the
+position in the epoch are the sampler's ``state_dict``, which verl's
+``StatefulDataLoader`` writes into ``data.pt`` with each checkpoint.
+
+DAPO's dynamic-sampling trainer never calls ``sampler.update`` and drops
+all-equal groups first; call ``report_before_filter(sampler, batch)`` on every
+generated batch before filtering (or ``curriculum_filter`` to let the strategy
+filter) and set ``data.curriculum.report_before_filter=true`` so that a later
+trainer ``update`` call is not counted twice.
+
+**verl >= 0.8.** ``CurriculumDataset`` (``data.custom_cls``) hands out the
+prompt the curriculum chooses instead of the one at the requested index, and
+``curriculum_reward`` wraps a ``compute_score`` to report each scored
+rollout. Dataset (in the trainer process) and reward workers (other processes)
+share the curriculum through a named Ray actor (``CurriculumService``), which
+also saves its state to ``data.curriculum.state_path`` and reloads it on start.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autocurriculum.core import Curriculum, GroupOutcome, Task, TaskPool, make_curriculum
+from autocurriculum.integrations import state_from_json, state_to_json
+
+__all__ = [
+    "CurriculumClient",
+    "CurriculumDataset",  # noqa: F822 - built lazily by __getattr__ (needs verl)
+    "CurriculumSampler",  # noqa: F822
+    "CurriculumService",
+    "curriculum_filter",
+    "curriculum_reward",
+    "get_curriculum_actor",
+    "outcomes_from_batch",
+    "pool_from_dataframe",
+    "report_before_filter",
+]
+
+DEFAULT_ACTOR_NAME = "autocurriculum"
+
+
+def _cfg_get(config: Any, key: str, default: Any = None) -> Any:
+    """``config[key]`` for dicts and OmegaConf ``DictConfig`` alike."""
+    if config is None:
+        return default
+    getter = getattr(config, "get", None)
+    value = getter(key, default) if getter is not None else getattr(config, key, default)
+    return default if value is None else value
+
+
+def _plain(value: Any) -> Any:
+    """OmegaConf containers -> plain dict/list (strategy configs are built from mappings)."""
+    try:
+        from omegaconf import OmegaConf
+
+        if OmegaConf.is_config(value):
+            return OmegaConf.to_container(value, resolve=True)
+    except ImportError:
+        pass
+    return value
+
+
+def _extra_info_id(extra_info: Any, id_key: str, where: str) -> str:
+    if not isinstance(extra_info, Mapping) or extra_info.get(id_key) is None:
+        raise KeyError(f"{where}: extra_info has no {id_key!r}; put a stable task id there (verl's default: 'index')")
+    return str(extra_info[id_key])
+
+
+def pool_from_dataframe(dataframe: Any, id_key: str = "index") -> TaskPool:
+    """A ``TaskPool`` from verl's RLHF parquet layout (``prompt``, ``data_source``, ``reward_model``, ``extra_info``).
+
+    Ids are ``extra_info[id_key]``; numeric ``extra_info`` fields (``level``, ...) become knobs.
+    """
+    columns = set(dataframe.column_names)
+    if "extra_info" not in columns:
+        raise KeyError(f"dataset has no 'extra_info' column (columns: {sorted(columns)})")
+    tasks = []
+    for row, extra in enumerate(dataframe["extra_info"]):
+        task_id = _extra_info_id(extra, id_key, f"row {row}")
+        knobs = {
+            k: float(v)
+            for k, v in extra.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != id_key
+        }
+        tasks.append(Task(task_id=task_id, prompt="", answer="", knobs=knobs))
+    pool = TaskPool(tasks)
+    # prompts and answers are not needed for selection; keep memory flat for large parquet files
+    if "data_source" in columns:
+        names = [str(s) for s in dataframe["data_source"]]
+        pool.category_names = sorted(set(names))
+        code = {n: i for i, n in enumerate(pool.category_names)}
+        pool.category_codes = np.array([code[n] for n in names], dtype=np.int64)
+    return pool
+
+
+def outcomes_from_batch(
+    batch: Any,
+    id_key: str = "index",
+    success_key: str | None = "acc",
+    success_threshold: float | None = None,
+    step: int = 0,
+) -> list[GroupOutcome]:
+    """One ``GroupOutcome`` per ``uid`` of a trajectory-level ``DataProto``, in first-appearance order.
+
+    The reward of a trajectory is ``non_tensor_batch[success_key]`` when present
+    (verl's ``reward_extra_info``, e.g. binary ``acc``), else the sum of its
+    ``token_level_scores``. With ``success_threshold`` it becomes ``reward >= threshold``.
+    """
+    non_tensor = batch.non_tensor_batch
+    uids = non_tensor["uid"]
+    extra = non_tensor["extra_info"]
+    if success_key and success_key in non_tensor:
+        values = np.asarray(non_tensor[success_key], dtype=np.float64)
+    elif batch.batch is not None and "token_level_scores" in batch.batch.keys():
+        values = batch.batch["token_level_scores"].sum(dim=-1).detach().cpu().double().numpy()
+    else:
+        raise KeyError(
+            f"batch has neither non_tensor_batch[{success_key!r}] nor token_level_scores; "
+            "set data.curriculum.success_key to a reward_extra_info key"
+        )
+    if success_threshold is not None:
+        values = (values >= success_threshold).astype(np.float64)
+    groups: dict[Any, list[int]] = {}
+    for i, uid in enumerate(uids):
+        groups.setdefault(uid, []).append(i)
+    outcomes = []
+    for uid, rows in groups.items():
+        task_id = _extra_info_id(extra[rows[0]], id_key, f"group {uid!r}")
+        try:
+            outcomes.append(GroupOutcome(task_id, values[rows], step=step))
+        except ValueError as exc:
+            raise ValueError(f"{exc}; set data.curriculum.success_threshold to binarise shaped rewards") from None
+    return outcomes
+
+
+# ----------------------------------------------------------------- verl <= 0.7: the sampler hook
+class _SamplerLogic:
+    """Everything of ``CurriculumSampler`` except its verl base class (unit-testable without verl)."""
+
+    def _setup(self, data_source: Any, data_config: Any) -> None:
+        cfg = _cfg_get(data_config, "curriculum", {})
+        self.id_key = str(_cfg_get(cfg, "id_key", "index"))
+        self.success_key = _cfg_get(cfg, "success_key", "acc")
+        self.success_threshold = _cfg_get(cfg, "success_threshold", None)
+        self.report_before_filter = bool(_cfg_get(cfg, "report_before_filter", False))
+        dataframe = getattr(data_source, "dataframe", None)
+        if dataframe is None:
+            raise TypeError("CurriculumSampler needs verl's RLHFDataset (or any dataset with a `dataframe`)")
+        self.pool = pool_from_dataframe(dataframe, self.id_key)
+        self.curriculum: Curriculum = make_curriculum(
+            str(_cfg_get(cfg, "strategy", "uniform")), self.pool, _plain(_cfg_get(cfg, "options", {}))
+        )
+        self.chunk_size = int(_cfg_get(data_config, "gen_batch_size", 0) or _cfg_get(data_config, "train_batch_size"))
+        self.num_rows = len(self.pool)
+        self.position = 0  # indices yielded in the current pass
+        self.chunk: list[int] = []  # rows of the chunk being yielded
+        self._resume = False
+        self.updates = 0
+        self.curriculum_seconds = 0.0
+        self.selection_log: list[list[str]] = []
+
+    def __len__(self) -> int:
+        return self.num_rows  # fixed: verl derives total steps from len(dataloader)
+
+    def __iter__(self):
+        start = self.position if self._resume and self.position < self.num_rows else 0
+        self._resume = False
+        pos = start
+        while pos < self.num_rows:
+            offset = pos % self.chunk_size
+            if offset == 0 or not self.chunk:
+                size = min(self.chunk_size, self.num_rows - (pos - offset))
+                t0 = time.perf_counter()
+                ids = self.curriculum.select(size)  # lazily, after update() for the previous batch
+                self.curriculum_seconds += time.perf_counter() - t0
+                self.selection_log.append(ids)
+                self.chunk = [int(r) for r in self.pool.rows_of(ids)]
+            row = self.chunk[offset]
+            pos += 1
+            self.position = pos
+            yield row
+        self.position = 0
+        self.chunk = []
+
+    def update(self, batch: Any) -> None:
+        """verl calls this after each step; ignored when groups are reported before DAPO's filter instead."""
+        if self.report_before_filter:
+            return
+        self.report(batch)
+
+    def report(self, batch: Any) -> list[GroupOutcome]:
+        step = int(_cfg_get(getattr(batch, "meta_info", {}), "global_steps", self.updates) or 0)
+        outcomes = outcomes_from_batch(batch, self.id_key, self.success_key, self.success_threshold, step)
+        t0 = time.perf_counter()
+        self.curriculum.update(outcomes)
+        self.curriculum_seconds += time.perf_counter() - t0
+        self.updates += 1
+        return outcomes
+
+    def state_dict(self) -> dict[str, Any]:
+        # a JSON string: data.pt may be read with weights_only loaders, and it is easy to inspect
+        return {
+            "autocurriculum": state_to_json(
+                {
+                    "curriculum": self.curriculum.state_dict(),
+                    "position": self.position,
+                    "chunk": self.pool.ids_of(np.asarray(self.chunk, dtype=np.int64)) if self.chunk else [],
+                    "updates": self.updates,
+                }
+            )
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        data = state_from_json(state["autocurriculum"])
+        self.curriculum.load_state_dict(data["curriculum"])
+        self.position = int(data["position"])
+        self.chunk = [int(r) for r in self.pool.rows_of(data["chunk"])] if data["chunk"] else []
+        self.updates = int(data["updates"])
+        self._resume = True
+
+
+def report_before_filter(sampler: Any, batch: Any) -> list[GroupOutcome]:
+    """Report every generated group to the curriculum before DAPO's ``filter_groups`` drops the all-equal ones."""
+    return sampler.report(batch)
+
+
+def curriculum_filter(sampler: Any, batch: Any) -> Any:
+    """Report all groups, then keep the trajectories of the groups the strategy's ``filter`` keeps.
+
+    A drop-in for DAPO's std > 0 filter: ``dynamic-sampling`` reproduces it,
+    ``band`` keeps pass rates within its band, other strategies keep everything.
+    """
+    outcomes = sampler.report(batch)
+    uids = batch.non_tensor_batch["uid"]
+    order = list(dict.fromkeys(uids))  # uid of each outcome, same order as outcomes_from_batch
+    for outcome, uid in zip(outcomes, order, strict=True):
+        outcome.payload = uid
+    kept = {o.payload for o in sampler.curriculum.filter(outcomes)}
+    return batch[np.array([i for i, u in enumerate(uids) if u in kept], dtype=np.int64)]
+
+
+# ----------------------------------------------------------------- verl >= 0.8: dataset + reward + Ray actor
+class CurriculumService:
+    """The curriculum behind a name: selection for the dataset, feedback from reward workers.
+
+    Reward workers report single rollouts ``(task_id, reward)``; a group is
+    complete once ``group_size`` rewards of a task have arrived (verl's
+    ``rollout.n``). State goes to ``state_path`` every ``save_every`` updates
+    and is reloaded from there on start, so a restarted job continues.
+    """
+
+    def __init__(
+        self,
+        strategy: str,
+        pool: TaskPool,
+        options: Mapping[str, Any] | None = None,
+        group_size: int = 1,
+        success_threshold: float | None = None,
+        state_path: str | None = None,
+        save_every: int = 1,
+    ):
+        self.curriculum = make_curriculum(strategy, pool, dict(options or {}))
+        self.group_size = int(group_size)
+        self.success_threshold = success_threshold
+        self.state_path = state_path
+        self.save_every = max(1, int(save_every))
+        self.partial: dict[str, list[float]] = {}
+        if state_path and Path(state_path).is_file():
+            self.load(state_path)
+
+    def ping(self) -> bool:
+        return True
+
+    def pool_size(self) -> int:
+        return len(self.curriculum.pool)
+
+    def next_ids(self, n: int) -> list[str]:
+        return self.curriculum.select(n)
+
+    def report(self, items: Sequence[tuple[str, float]]) -> int:
+        """Add single rollouts; update the curriculum with the groups they complete. Returns groups completed."""
+        done: list[GroupOutcome] = []
+        for task_id, reward in items:
+            value = float(reward)
+            if self.success_threshold is not None:
+                value = 1.0 if value >= self.success_threshold else 0.0
+            bucket = self.partial.setdefault(str(task_id), [])
+            bucket.append(value)
+            if len(bucket) >= self.group_size:
+                done.append(GroupOutcome(str(task_id), bucket[: self.group_size]))
+                del self.partial[str(task_id)]
+        if done:
+            self.curriculum.update(done)
+            if self.state_path and self.curriculum.updates_seen % self.save_every == 0:
+                self.save(self.state_path)
+        return len(done)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"curriculum": self.curriculum.state_dict(), "partial": self.partial}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.curriculum.load_state_dict(dict(state["curriculum"]))
+        self.partial = {str(k): [float(x) for x in v] for k, v in state["partial"].items()}
+
+    def save(self, path: str) -> None:
+        tmp = f"{path}.tmp"
+        Path(tmp).write_text(state_to_json(self.state_dict()), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def load(self, path: str) -> None:
+        self.load_state_dict(state_from_json(Path(path).read_text(encoding="utf-8")))
+
+
+class CurriculumClient:
+    """Calls a ``CurriculumService`` that is either local or a Ray actor, with the same code."""
+
+    def __init__(self, service: Any):
+        self.service = service
+        self._remote = hasattr(getattr(service, "next_ids", None), "remote")
+
+    def _call(self, method: str, *args: Any) -> Any:
+        fn = getattr(self.service, method)
+        if not self._remote:
+            return fn(*args)
+        import ray
+
+        return ray.get(fn.remote(*args))
+
+    def next_ids(self, n: int) -> list[str]:
+        return self._call("next_ids", n)
+
+    def report(self, items: Sequence[tuple[str, float]]) -> int:
+        return self._call("report", list(items))
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._call("state_dict")
+
+    def save(self, path: str) -> None:
+        self._call("save", path)
+
+
+def get_curriculum_actor(name: str = DEFAULT_ACTOR_NAME, namespace: str | None = None, **create: Any) -> Any:
+    """The named Ray actor, created with ``CurriculumService(**create)`` if it does not exist yet."""
+    import ray
+
+    if not create:
+        return ray.get_actor(name, namespace=namespace)
+    actor_cls = ray.remote(num_cpus=0)(CurriculumService)  # bookkeeping only: no CPU reservation
+    return actor_cls.options(name=name, namespace=namespace, get_if_exists=True).remote(**create)
+
+
+def curriculum_reward(
+    compute_score: Callable[..., Any] | None = None,
+    actor_name: str = DEFAULT_ACTOR_NAME,
+    id_key: str = "index",
+    success_key: str = "acc",
+    client: CurriculumClient | None = None,
+) -> Callable[..., Any]:
+    """Wrap a verl ``compute_score`` so each scored rollout is reported to the curriculum.
+
+    The score returned to verl is unchanged. The success value reported is
+    ``score[success_key]`` for dict scores that have it, else ``score["score"]``
+    or the float score (binarise shaped scores with the service's
+    ``success_threshold``). A failed report never fails the reward.
+    """
+
+    def wrapped(data_source: Any, solution_str: str, ground_truth: Any, extra_info: Any = None, **kwargs: Any) -> Any:
+        inner = compute_score
+        if inner is None:
+            from verl.utils.reward_score import default_compute_score as inner
+        score = inner(data_source, solution_str, ground_truth, extra_info=extra_info, **kwargs)
+        if isinstance(score, Mapping):
+            value = score.get(success_key, score.get("score", 0.0))
+        else:
+            value = score
+        nonlocal client
+        try:
+            if client is None:
+                client = CurriculumClient(get_curriculum_actor(actor_name))
+            client.report([(_extra_info_id(extra_info, id_key, "curriculum_reward"), float(value))])
+        except Exception as exc:  # feedback is best effort; a reward must never crash training
+            import logging
+
+            logging.getLogger(__name__).warning("curriculum feedback failed: %s", exc)
+        return score
+
+    wrapped.__name__ = getattr(compute_score, "__name__", "compute_score")
+    return wrapped
+
+
+class _DatasetLogic:
+    """Everything of ``CurriculumDataset`` except its verl base class."""
+
+    def _setup_curriculum(self, config: Any) -> None:
+        cfg = _cfg_get(config, "curriculum", {})
+        self.curriculum_id_key = str(_cfg_get(cfg, "id_key", "index"))
+        pool = pool_from_dataframe(self.dataframe, self.curriculum_id_key)
+        self._row_of = {t: i for i, t in enumerate(pool.ids)}
+        self.prefetch = int(_cfg_get(cfg, "prefetch", 1))
+        self._queue: list[str] = []
+        if _cfg_get(cfg, "local", False):  # single process (tests, debugging): no Ray
+            service: Any = CurriculumService(
+                str(_cfg_get(cfg, "strategy", "uniform")),
+                pool,
+                _plain(_cfg_get(cfg, "options", {})),
+                group_size=int(_cfg_get(cfg, "group_size", 1)),
+                success_threshold=_cfg_get(cfg, "success_threshold", None),
+                state_path=_cfg_get(cfg, "state_path", None),
+            )
+        else:
+            service = get_curriculum_actor(
+                str(_cfg_get(cfg, "actor_name", DEFAULT_ACTOR_NAME)),
+                strategy=str(_cfg_get(cfg, "strategy", "uniform")),
+                pool=pool,
+                options=_plain(_cfg_get(cfg, "options", {})),
+                group_size=int(_cfg_get(cfg, "group_size", 1)),
+                success_threshold=_cfg_get(cfg, "success_threshold", None),
+                state_path=_cfg_get(cfg, "state_path", None),
+            )
+        self.curriculum_client = CurriculumClient(service)
+
+    def next_row(self) -> int:
+        if not self._queue:
+            self._queue = list(self.curriculum_client.next_ids(self.prefetch))
+        return self._row_of[self._queue.pop(0)]
+
+
+_LAZY = {"CurriculumSampler", "CurriculumDataset"}
+_built: dict[str, type] = {}
+
+
+def _build(name: str) -> type:
+    if name == "CurriculumSampler":
+        from verl.experimental.dataset.sampler import AbstractCurriculumSampler
+
+        class CurriculumSampler(_SamplerLogic, AbstractCurriculumSampler):
+            """verl (<= 0.7) curriculum sampler; configure under ``data.curriculum`` (see module docs)."""
+
+            def __init__(self, data_source: Any, data_config: Any):
+                self._setup(data_source, data_config)
+
+            def __iter__(self):  # AbstractSampler is a torch Sampler: keep our generator
+                return _SamplerLogic.__iter__(self)
+
+            def update(self, batch: Any) -> None:
+                _SamplerLogic.update(self, batch)
+
+        CurriculumSampler.__module__ = __name__
+        return CurriculumSampler
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    class CurriculumDataset(_DatasetLogic, RLHFDataset):
+        """verl ``data.custom_cls`` dataset: item ``i`` is the next prompt the curriculum chooses.
+
+        The requested index is ignored (its length stays the parquet's, so
+        verl's step count is unchanged). Needs ``data.dataloader_num_workers=0``
+        and ``data.shuffle=false``: workers would prefetch selections.
+        """
+
+        def __init__(self, data_files: Any, tokenizer: Any, config: Any, processor: Any = None, max_samples: int = -1):
+            super().__init__(data_files, tokenizer, config, processor=processor, max_samples=max_samples)
+            self._setup_curriculum(config)
+
+        def __getitem__(self, item: int) -> dict:
+            return super().__getitem__(self.next_row())
+
+    CurriculumDataset.__module__ = __name__
+    return CurriculumDataset
+
+
+def __getattr__(name: str) -> Any:
+    # verl-backed classes are built on first access, so importing this module never imports verl
+    if name in _LAZY:
+        if name not in _built:
+            _built[name] = _build(name)
+        return _built[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,82 @@
+"""A thread-safe front of one curriculum, shared by trainer threads in one process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, make_curriculum
+from autocurriculum.core.task import TaskSource
+
+
+class CurriculumService:
+    """Every call holds one lock, so concurrent clients never interleave half-applied updates.
+
+    Strategies mutate several arrays per ``update`` (and draw from one RNG per
+    ``select``); without the lock two threads could read-modify-write the same
+    row and lose a group. The lock is re-entrant so a subclass may compose calls.
+    """
+
+    def __init__(self, curriculum: Curriculum):
+        self.curriculum = curriculum
+        self._lock = threading.RLock()
+
+    @classmethod
+    def create(
+        cls, strategy: str, pool: TaskSource, config: CurriculumConfig | Mapping[str, Any] | None = None
+    ) -> CurriculumService:
+        return cls(make_curriculum(strategy, pool, config))
+
+    # ----- what collect_batch reads -----
+    @property
+    def name(self) -> str:
+        return self.curriculum.name
+
+    @property
+    def max_generation_rounds(self) -> int:
+        return self.curriculum.max_generation_rounds
+
+    def generation_size(self, needed: int) -> int:
+        with self._lock:
+            return self.curriculum.generation_size(needed)
+
+    # ----- the Curriculum API -----
+    def select(self, n: int) -> list[str]:
+        with self._lock:
+            return self.curriculum.select(n)
+
+    def update(self, outcomes: Sequence[GroupOutcome]) -> None:
+        with self._lock:
+            self.curriculum.update(outcomes)
+
+    def filter(self, groups: Sequence[GroupOutcome]) -> list[GroupOutcome]:
+        with self._lock:
+            return self.curriculum.filter(groups)
+
+    def state_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return self.curriculum.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self._lock:
+            self.curriculum.load_state_dict(state)
+
+    # ----- reporting -----
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return {"updates_seen": self.curriculum.updates_seen, "groups_seen": self.curriculum.groups_seen}
+
+    def teacher_metrics(self) -> dict[str, Any]:
+        """The strategy's teacher metrics, or ``{}`` for strategies without a teacher."""
+        with self._lock:
+            metrics = getattr(self.curriculum, "teacher_metrics", None)
+            return metrics() if callable(metrics) else {}
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "name": self.curriculum.name,
+                "max_generation_rounds": self.curriculum.max_generation_rounds,
+                "pool_size": len(self.curriculum.pool),
+            }

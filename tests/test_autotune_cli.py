@@ -1,0 +1,84 @@
+"""`autocurriculum autotune ...`: runs, bad input named, and the quick-format scaling outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from autocurriculum.cli import app
+from autocurriculum.core import ConfigError
+
+runner = CliRunner()
+
+
+def test_sft_and_rl_commands_run(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "autotune",
+            "sft",
+            "--method",
+            "counterexample",
+            "--eps",
+            "0.1",
+            "--test-prompts",
+            "500",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert data["method"] == "counterexample_sft" and data["costs"]["teacher_demonstrations"] > 0
+    result = runner.invoke(
+        app,
+        ["autotune", "rl", "--method", "rlfinetune", "--coverage", "4", "--prompts", "200", "--test-prompts", "500"],
+    )
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["sft", "--task", "nope"], "--task"),
+        (["sft", "--eps", "0"], "--eps"),
+        (["sft", "--task", "op_chain"], "--learner"),
+        (["rl", "--coverage", "0.5"], "coverage"),
+        (["sft", "--method", "magic"], "--method"),
+    ],
+)
+def test_bad_input_is_a_config_error_naming_the_option(args, option):
+    result = runner.invoke(app, ["autotune", *args])
+    assert isinstance(result.exception, ConfigError)
+    assert option in str(result.exception)
+
+
+def test_scaling_writes_the_report_files(tmp_path, monkeypatch):
+    import autocurriculum.experiments.autotune_scaling as scaling
+
+    # a miniature sweep with the same output format as --quick
+    monkeypatch.setattr(
+        scaling,
+        "QUICK",
+        {
+            "sft_eps": [0.2, 0.1],
+            "rl_eps": [0.2, 0.1],
+            "coverages": [4],
+            "seeds": 1,
+            "test_prompts": 500,
+            "clusters": 16,
+            "steps": 3,
+        },
+    )
+    result = runner.invoke(app, ["autotune", "scaling", "--out", str(tmp_path), "--quick", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "scaling.json").read_text())
+    assert set(data["sft"]) == {"uniform_sft", "autotune_sft", "counterexample_sft"}
+    assert set(data["rl"]["autotune_rl"]) == {"4"}
+    cell = data["sft"]["autotune_sft"]["0.1"]
+    assert {"median", "min", "max"} <= set(cell["demonstrations"]) and "verifier_calls" in cell
+    assert "uniform_sft" in data["slopes"]["sft_demonstrations"]
+    for name in ("report.md", "sft_demonstrations.png", "rl_rollouts.png"):
+        assert (tmp_path / name).exists()

@@ -1,0 +1,172 @@
+"""End-to-end runs of every procedure on small instances, cost counters and bad teacher input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autocurriculum.autotune import (
+    AutoTuneConfig,
+    CallableTeacher,
+    CostCounters,
+    CounterexampleConfig,
+    ProgrammaticTeacher,
+    ReferenceModel,
+    RLFineTuneConfig,
+    TabularRLLearner,
+    TabularSFTLearner,
+    UniformSFTConfig,
+    autotune_rl,
+    autotune_sft,
+    counterexample_sft,
+    make_problem,
+    reference_supervision,
+    rl_finetune,
+    uniform_sft,
+)
+from autocurriculum.tasks import make_task_family
+
+SMALL = {"clusters": 16, "zipf_exponent": 1.1, "steps": 4}
+
+
+def family(**extra):
+    return make_task_family("clustered_op_chain", {**SMALL, **extra})
+
+
+def setup(fam=None):
+    fam = fam or family()
+    return make_problem(fam, 4), make_problem(fam, 4).test_prompts(3000)
+
+
+def test_uniform_sft_counts_and_learns():
+    problem, test = setup()
+    r = uniform_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), UniformSFTConfig(max_demos=400), test)
+    c = r.costs
+    assert c["teacher_demonstrations"] == c["teacher_calls"] == c["prompts_drawn"] == 400
+    assert c["learner_training_steps"] == 400 and c["rollouts"] == 0
+    accs = [p["accuracy"] for p in r.curve]
+    assert accs[-1] > 0.97 and accs[-1] > accs[0]
+
+
+def test_counterexample_uses_far_fewer_demonstrations_than_uniform():
+    problem, test = setup()
+    r = counterexample_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), CounterexampleConfig(eps=0.02), test)
+    assert r.reached_target and r.extra["stopped_by_rule"]
+    base, _ = setup()
+    uni = uniform_sft(base, TabularSFTLearner(), ProgrammaticTeacher(), UniformSFTConfig(max_demos=3000), test)
+    hit = uni.first_reaching(r.accuracy)
+    assert hit is not None and hit["teacher_demonstrations"] >= 3 * r.costs["teacher_demonstrations"]
+    # demonstrations are bought only for verifier failures; every check is a learner rollout
+    assert r.costs["learner_rollouts"] == r.costs["prompts_drawn"]
+    assert r.costs["verifier_calls"] == r.costs["prompts_drawn"] + r.costs["teacher_demonstrations"]
+
+
+def test_faithful_autotune_sft_reaches_target_and_reports_phases():
+    problem, test = setup()
+    r = autotune_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), AutoTuneConfig(eps=0.05, seed=1), test)
+    assert r.extra["k"] == 13 and len(r.phases) == 13
+    assert r.accuracy >= 0.95
+    assert r.phases[0]["acceptance_rate"] == 1.0  # empty ensemble: everything accepted
+    assert all(p["acceptance_rate"] < 1.0 for p in r.phases[1:])  # later phases filter
+    assert sum(p["demonstrations"] for p in r.phases) == r.costs["teacher_demonstrations"]
+    assert r.costs["learner_rollouts"] > 0 and r.costs["verifier_calls"] > r.costs["prompts_drawn"]
+    # Phi_k = P[rank <= k/2] bounds the plurality vote's error (a majority of right members always wins)
+    assert 1 - r.accuracy <= r.extra["potential"][-1] + 1e-9 <= 1
+
+
+def test_aborted_phases_are_reported_and_still_add_a_member():
+    problem, test = setup()
+    # a tiny prompt budget per phase forces aborts once the ensemble is mostly right
+    config = AutoTuneConfig(eps=0.05, seed=0, max_phase_prompts=600, draw_batch=100)
+    r = autotune_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), config, test)
+    assert r.extra["aborted_phases"] >= 1
+    assert len(r.extra["member_accuracy"]) == r.extra["k"]
+    assert all(p["prompts_drawn"] <= 600 for p in r.phases if p["aborted"])
+
+
+def test_phase_acceptance_follows_pivotal_weights():
+    # k=3, phase 1: alpha(r) = P[Bin(1, 3/4) = 1 - r], so prompts member 0 gets wrong (rank 0) weigh 3x more
+    from autocurriculum.autotune import pivotal_weights
+
+    w = pivotal_weights(1, 3)
+    assert w.tolist() == pytest.approx([0.75, 0.25])
+    problem, test = setup()
+    r = autotune_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), AutoTuneConfig(k=3, eps=0.2), test)
+    member0_acc = r.extra["member_accuracy"][0]
+    expected = (1 - member0_acc) * 1.0 + member0_acc * (w[1] / w.max())
+    assert r.phases[1]["acceptance_rate"] == pytest.approx(expected, abs=0.08)
+
+
+def test_bad_teacher_skips_and_counts():
+    problem, test = setup()
+    calls = {"n": 0}
+
+    def flaky(prompt: str) -> str:
+        calls["n"] += 1
+        if calls["n"] % 3 == 0:
+            raise RuntimeError("teacher down")
+        if calls["n"] % 3 == 1:
+            return "not a demonstration"
+        return problem.family.generate(4, int(prompt_index[prompt])).demonstration
+
+    prompt_index = {problem.family.generate(4, i).prompt: i for i in range(200)}
+    r = uniform_sft(
+        problem, TabularSFTLearner(), CallableTeacher(flaky), UniformSFTConfig(max_demos=30, start=30), test
+    )
+    c = r.costs
+    assert c["teacher_demonstrations"] == 30
+    assert c["teacher_failures"] == c["teacher_calls"] - 30 > 0
+    wrong = CallableTeacher(lambda p: "0000|0")  # well-formed but wrong: caught by the verifier
+    rows, _ = wrong.demonstrate(problem, problem.draw(20))
+    assert problem.costs.teacher_failures >= c["teacher_failures"] + (20 - len(rows)) and len(rows) < 20
+
+
+def test_cost_counter_arithmetic():
+    a = CostCounters(prompts_drawn=5, reference_rollouts=7, learner_rollouts=3)
+    b = a.copy()
+    b.learner_rollouts += 2
+    assert (b - a).learner_rollouts == 2 and a.rollouts == 10 and a.as_dict()["rollouts"] == 10
+
+
+def test_reference_model_coverage_and_supervision():
+    problem, _ = setup()
+    ref = ReferenceModel(problem, 16, seed=0)
+    assert ref.correct_chain_probability == pytest.approx(1 / 16)
+    prompts = problem.draw(50)
+    chains = ref.sample(prompts, 400)
+    truth = problem.truth(prompts)
+    hit_rate = (chains == truth[:, None, :]).all(axis=2).mean()
+    assert hit_rate >= 1 / 16 - 0.01  # coincident ops only add probability
+    logp = ref.log_prob(prompts, truth[:, None, :])
+    assert np.all(logp >= -np.log(16) - 1e-9)
+    before = problem.costs.copy()
+    _, accepted = reference_supervision(problem, ref, prompts, 10)
+    assert (problem.costs - before).reference_rollouts == 500 and (problem.costs - before).verifier_calls == 500
+    assert len(accepted) == 50
+
+
+def test_rl_finetune_and_autotune_rl_learn_and_count_rollouts():
+    fam = family()
+    problem, test = setup(fam)
+    base = rl_finetune(
+        problem, ReferenceModel(problem, 16, 0), TabularRLLearner(), RLFineTuneConfig(max_prompts=300), test
+    )
+    m = base.extra["rollouts_per_prompt"]
+    assert base.costs["reference_rollouts"] == 300 * m and base.costs["learner_rollouts"] == 0
+    assert base.accuracy > 0.95
+    problem2, _ = setup(fam)
+    auto = autotune_rl(problem2, ReferenceModel(problem2, 16, 0), TabularRLLearner(), AutoTuneConfig(eps=0.05), test)
+    assert auto.accuracy >= 0.95
+    assert auto.costs["rollouts"] == auto.costs["reference_rollouts"] + auto.costs["learner_rollouts"]
+    assert auto.costs["learner_rollouts"] > 0 and auto.costs["teacher_calls"] == 0
+    # reference rollouts only on accepted prompts: fewer supervised prompts than drawn
+    supervised = sum(p["supervised"] for p in auto.phases)
+    assert auto.costs["reference_rollouts"] == supervised * m < auto.costs["prompts_drawn"] * m
+
+
+def test_import_does_not_pull_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, autocurriculum.autotune; sys.exit(1 if 'torch' in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -1,0 +1,177 @@
+"""TRL adapter: index-stream shape, cross-rank consistency, and exact resume through real GRPO steps on CPU."""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+import pytest
+
+pytest.importorskip("trl")
+pytest.importorskip("accelerate")
+
+from accelerate.data_loader import BatchSamplerShard
+from torch.utils.data import BatchSampler
+from trl.trainer.utils import RepeatSampler
+
+from autocurriculum import make_curriculum
+from autocurriculum.core import Task, TaskPool
+from autocurriculum.integrations.trl import (
+    CurriculumFeedback,
+    CurriculumRepeatSampler,
+    rewards_to_outcomes,
+)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _pool(n: int) -> TaskPool:
+    return TaskPool(Task(task_id=f"t{i:03d}", prompt=f"A{i:03d}=", answer=str(i % 10)) for i in range(n))
+
+
+def _structure(stream: list[int], mini: int, batch: int, repeat: int) -> list[tuple[int, ...]]:
+    """Check RepeatSampler's layout and return the unique prompts of each chunk."""
+    chunk_len = mini * batch * repeat
+    assert len(stream) % chunk_len == 0
+    chunks = []
+    for start in range(0, len(stream), chunk_len):
+        block = stream[start : start + chunk_len]
+        first = block[: mini * batch]
+        assert block == first * repeat  # the chunk is repeated `repeat` times
+        prompts = first[::mini]
+        assert first == [p for p in prompts for _ in range(mini)]  # each prompt `mini` times in a row
+        chunks.append(tuple(prompts))
+    return chunks
+
+
+@pytest.mark.parametrize(("n", "mini", "batch", "repeat"), [(13, 3, 4, 2), (8, 2, 4, 1), (10, 4, 1, 3)])
+def test_stream_has_the_shape_of_trl_repeat_sampler(n, mini, batch, repeat):
+    reference = RepeatSampler(list(range(n)), mini_repeat_count=mini, batch_size=batch, repeat_count=repeat, seed=0)
+    pool = _pool(n)
+    ours = CurriculumRepeatSampler(make_curriculum("uniform", pool, {"seed": 0}), pool.ids, mini, batch, repeat)
+    ref_stream, our_stream = list(reference), list(ours)
+    assert len(ours) == len(reference) == len(our_stream) == len(ref_stream)
+    ref_chunks = _structure(ref_stream, mini, batch, repeat)
+    our_chunks = _structure(our_stream, mini, batch, repeat)
+    assert len(our_chunks) == len(ref_chunks)
+    assert all(len(set(c)) == batch for c in our_chunks)  # uniform draws without replacement within a chunk
+
+
+def test_ids_come_from_the_id_column_not_positions():
+    pool = _pool(6)
+    shuffled = list(reversed(pool.ids))  # dataset rows in another order than the pool
+    sampler = CurriculumRepeatSampler(make_curriculum("uniform", pool), shuffled, 2, 3)
+    stream = list(sampler)
+    chosen = [i for chunk in (e["ids"] for e in sampler.selection_log) for i in chunk]
+    assert [shuffled[row] for row in stream[::2]] == chosen
+    with pytest.raises(ValueError, match="not in the dataset"):
+        CurriculumRepeatSampler(make_curriculum("uniform", pool), pool.ids[:4], 2, 2)
+
+
+def _reward(task_id: str, position: int) -> float:
+    return float((zlib.crc32(task_id.encode()) + position) % 3 == 0)
+
+
+def test_selections_identical_across_simulated_ranks():
+    ranks, mini, per_device, steps = 2, 4, 8, 6
+    batch = per_device * ranks // mini  # unique prompts per generation batch (global)
+    pool = _pool(40)
+    samplers = [
+        CurriculumRepeatSampler(make_curriculum("thompson", pool, {"seed": 7}), pool.ids, mini, batch)
+        for _ in range(ranks)
+    ]
+    # accelerate shards one global stream: rank r takes every `ranks`-th batch of `per_device` indices
+    iters = [
+        iter(BatchSamplerShard(BatchSampler(s, per_device, drop_last=True), num_processes=ranks, process_index=r))
+        for r, s in enumerate(samplers)
+    ]
+    for _ in range(steps):
+        local = []
+        for r in range(ranks):
+            rows = next(iters[r])
+            ids = [pool.ids[i] for i in rows]
+            local.append([(t, _reward(t, j % mini)) for j, t in enumerate(ids)])
+        gathered = [pair for rank_pairs in local for pair in rank_pairs]  # gather_object: rank order
+        for r in range(ranks):
+            wrapper = CurriculumFeedback(
+                lambda prompts, completions, pairs=local[r], **kw: [p[1] for p in pairs],
+                sampler=samplers[r],
+                gather=lambda _items, everything=gathered: everything,
+            )
+            ids_r = [t for t, _ in local[r]]
+            wrapper(prompts=ids_r, completions=ids_r, task_id=ids_r)
+    logs = [[e["ids"] for e in s.selection_log] for s in samplers]
+    assert logs[0] == logs[1] and len(logs[0]) >= steps
+    assert samplers[0].curriculum.state_dict()["stats"]["alpha"].tolist() == (
+        samplers[1].curriculum.state_dict()["stats"]["alpha"].tolist()
+    )
+    assert samplers[0].curriculum.groups_seen == steps * batch
+
+
+def test_rewards_to_outcomes_groups_and_thresholds():
+    ids = ["a", "a", "b", "b", "a", "a"]  # "a" selected twice in one chunk stays two groups
+    outcomes = rewards_to_outcomes(ids, [1.0, 0.0, None, 1.0, 0.2, 0.9], 2, success_threshold=0.5)
+    assert [(o.task_id, o.rewards.tolist()) for o in outcomes] == [("a", [1, 0]), ("b", [1]), ("a", [0, 1])]
+    with pytest.raises(ValueError, match="success_threshold"):
+        rewards_to_outcomes(["a", "a"], [2.0, 0.0], 2)
+
+
+# ----------------------------------------------------------------- real GRPO steps with a tiny model
+
+
+def _train(tmp_path, name: str, max_steps: int, resume: str | None = None):
+    from datasets import Dataset
+    from trl import GRPOConfig
+
+    from autocurriculum.integrations.trl import CurriculumGRPOTrainer, tiny_offline_model
+
+    pool = _pool(24)
+    dataset = Dataset.from_list([{"prompt": t.prompt, "answer": t.answer, "task_id": t.task_id} for t in pool])
+    model, tokenizer = tiny_offline_model("A0123456789=", hidden_size=32, num_layers=1, seed=0)
+
+    def deterministic_reward(completions, task_id, **kwargs):
+        # depends on the task only, so both runs see identical feedback whatever the model samples
+        return [_reward(t, i % 3) for i, t in enumerate(task_id)]
+
+    config = GRPOConfig(
+        output_dir=str(tmp_path / name),
+        per_device_train_batch_size=6,  # 2 prompts x 3 generations
+        num_generations=3,
+        max_completion_length=4,
+        max_steps=max_steps,
+        learning_rate=1e-3,
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        save_strategy="steps",
+        save_steps=2,
+        logging_steps=1,
+        seed=0,
+        disable_tqdm=True,
+    )
+    trainer = CurriculumGRPOTrainer(
+        model=model,
+        reward_funcs=deterministic_reward,
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        curriculum=make_curriculum("thompson", pool, {"seed": 5}),
+    )
+    trainer.train(resume_from_checkpoint=resume)
+    return trainer.curriculum_sampler
+
+
+@pytest.mark.slow
+def test_resume_from_trl_checkpoint_continues_the_selection_sequence(tmp_path):
+    full = _train(tmp_path, "full", max_steps=6)
+    assert (tmp_path / "full" / "checkpoint-4" / "autocurriculum_state.json").is_file()
+    assert len(full.feedback_log) == 6
+    resumed = _train(tmp_path, "resumed", max_steps=6, resume=str(tmp_path / "full" / "checkpoint-4"))
+    assert resumed.feedback_log == full.feedback_log[4:]  # steps 5 and 6 train on the same prompts
+    by_chunk = {(e["epoch"], e["chunk"]): e["ids"] for e in full.selection_log}
+    assert resumed.selection_log  # it did draw new chunks, from the restored state
+    for entry in resumed.selection_log:
+        assert entry["ids"] == by_chunk[(entry["epoch"], entry["chunk"])]
+    assert resumed.curriculum.state_dict()["stats"]["alpha"].tolist() == (
+        full.curriculum.state_dict()["stats"]["alpha"].tolist()
+    )
