@@ -39,7 +39,7 @@ test-verl: $(VERL_STAMP)
 
 # The issue's measurement: demo comparison at 3 seeds (about 15 min on 2 cores).
 benchmark: setup
-	$(BIN)/autocurriculum compare --strategies uniform,dynamic-sampling,band,thompson,oracle --seeds 3 --out runs/benchmark
+	$(BIN)/autocurriculum compare --strategies uniform,dynamic-sampling,thompson,sec,oracle --seeds 3 --out runs/benchmark
 
 clean:
 	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache

@@ -65,6 +65,7 @@ def test_run_command_single_strategy_with_json_config(tmp_path: Path) -> None:
             "train_tasks_per_level": 6,
             "eval_tasks_per_level": 2,
             "warmup_steps": 2,
+            "warm_start_cache": "",
             "d_model": 16,
             "n_layers": 1,
             "n_heads": 2,

@@ -101,7 +101,7 @@ def run(
     task: Annotated[
         str, typer.Option(help="Task family, or several separated by commas (see `autocurriculum tasks`).")
     ] = "addition,op_chain",
-    rollouts: Annotated[int | None, typer.Option(help="Rollout budget (default from config or 24000).")] = None,
+    rollouts: Annotated[int | None, typer.Option(help="Rollout budget (default from config or 16000).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the warm start, the trainer and the strategy.")] = 0,
     out: OutOption = Path("runs/run"),
     config: ConfigOption = None,
@@ -119,7 +119,7 @@ def run(
 def compare(
     strategies: Annotated[str, typer.Option(help="Comma-separated strategy names, e.g. uniform,thompson,oracle.")],
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..K-1); each has its own warm start.")] = 3,
-    rollouts: Annotated[int | None, typer.Option(help="Rollout budget per run (default from config or 24000).")] = None,
+    rollouts: Annotated[int | None, typer.Option(help="Rollout budget per run (default from config or 16000).")] = None,
     out: OutOption = Path("runs/compare"),
     task: Annotated[str | None, typer.Option(help="Task families, comma-separated (default: the demo mix).")] = None,
     config: ConfigOption = None,

@@ -58,7 +58,8 @@ def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | N
         for seed in config.seeds:
             testbed = Testbed(config.testbed, seed)
             warm = progress.add_task(f"seed {seed}: SFT warm start", total=None)
-            warm_model = testbed.warm_start(cache_dir=out_dir / "checkpoints")
+            cache = config.testbed.warm_start_cache
+            warm_model = testbed.warm_start(cache_dir=Path(cache) if cache else None)
             progress.update(warm, total=1, completed=1)
             for strategy in config.strategies:
                 done_before = progress.tasks[overall].completed

@@ -35,6 +35,11 @@ class TestbedConfig:
     warmup_steps: int = option(600, "SFT warm-start optimizer steps (batch `warmup_batch_size`).")
     warmup_batch_size: int = option(128, "SFT warm-start batch size.")
     warmup_learning_rate: float = option(1e-3, "SFT warm-start learning rate (AdamW).")
+    warm_start_cache: str = option(
+        "runs/.cache/warm-start",
+        "Directory where SFT warm starts are cached and reused, keyed by the settings that shape them and the seed "
+        "(empty string: always retrain).",
+    )
     d_model: int = option(128, "Transformer width.")
     n_layers: int = option(4, "Transformer layers.")
     n_heads: int = option(4, "Attention heads.")
@@ -59,7 +64,7 @@ class TestbedConfig:
 class RLConfig:
     """The GRPO phase: budget, batch shape and optimizer."""
 
-    rollouts: int = option(24_000, "Rollout budget per run: every generated completion counts, kept or filtered.")
+    rollouts: int = option(16_000, "Rollout budget per run: every generated completion counts, kept or filtered.")
     prompts_per_step: int = option(16, "Groups per GRPO update (the training batch, in prompts).")
     group_size: int = option(8, "Rollouts per prompt (G).")
     learning_rate: float = option(5e-5, "GRPO learning rate; above ~1e-4 the tiny student collapses.")

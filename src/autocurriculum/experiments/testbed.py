@@ -117,10 +117,9 @@ class Testbed:
         return model
 
     def _warm_start_key(self) -> str:
-        # only what changes the warm-started weights; pool sizes do not
-        relevant = {
-            k: v for k, v in asdict(self.config).items() if k not in ("train_tasks_per_level", "eval_tasks_per_level")
-        }
+        # only what changes the warm-started weights: pools and thread counts do not
+        ignored = ("pool", "streaming_size", "train_tasks_per_level", "eval_tasks_per_level", "torch_threads")
+        relevant = {k: v for k, v in asdict(self.config).items() if k not in ignored}
         blob = json.dumps({"config": relevant, "seed": self.seed}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
