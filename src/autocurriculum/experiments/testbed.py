@@ -118,7 +118,14 @@ class Testbed:
 
     def _warm_start_key(self) -> str:
         # only what changes the warm-started weights: pools and thread counts do not
-        ignored = ("pool", "streaming_size", "train_tasks_per_level", "eval_tasks_per_level", "torch_threads")
+        ignored = (
+            "pool",
+            "streaming_size",
+            "train_tasks_per_level",
+            "eval_tasks_per_level",
+            "torch_threads",
+            "warm_start_cache",
+        )
         relevant = {k: v for k, v in asdict(self.config).items() if k not in ignored}
         blob = json.dumps({"config": relevant, "seed": self.seed}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
