@@ -12,12 +12,13 @@ import numbers
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from autocurriculum.core.config import build_config, option, require
-from autocurriculum.core.errors import ConfigError, UnknownNameError
+from autocurriculum.core.errors import ConfigError
+from autocurriculum.core.registry import Registry
 from autocurriculum.core.task import Task, TaskPool
 from autocurriculum.verifiers import ExactMatchVerifier, Verifier
 
@@ -130,34 +131,20 @@ class TaskFamily:
         return f"{type(self).__name__}({self.config!r})"
 
 
-_FAMILIES: dict[str, type[TaskFamily]] = {}
-
-FamilyT = TypeVar("FamilyT", bound=type[TaskFamily])
+TASK_FAMILIES: Registry[type[TaskFamily]] = Registry("task family", "task families")
 
 
-def register_task_family(name: str) -> Callable[[FamilyT], FamilyT]:
+def register_task_family(name: str) -> Callable[[type[TaskFamily]], type[TaskFamily]]:
     """Class decorator: make a ``TaskFamily`` subclass available under ``name``."""
-
-    def decorate(cls: FamilyT) -> FamilyT:
-        if name in _FAMILIES and _FAMILIES[name] is not cls:
-            raise ValueError(f"task family name {name!r} is already registered by {_FAMILIES[name].__name__}")
-        cls.name = name
-        _FAMILIES[name] = cls
-        return cls
-
-    return decorate
+    return TASK_FAMILIES.register(name)
 
 
 def task_family_names() -> list[str]:
-    return sorted(_FAMILIES)
+    return TASK_FAMILIES.names()
 
 
 def task_family_class(name: str) -> type[TaskFamily]:
-    try:
-        return _FAMILIES[name]
-    except KeyError:
-        valid = ", ".join(task_family_names()) or "(none registered)"
-        raise UnknownNameError(f"unknown task family {name!r}; valid task families: {valid}") from None
+    return TASK_FAMILIES.get(name)
 
 
 def make_task_family_config(
