@@ -119,3 +119,19 @@ def test_config_file_errors_name_file_and_field(tmp_path: Path) -> None:
     bad_value.write_text(json.dumps({"rl": {"learning_rate": 5}}))
     result = runner.invoke(app, ["demo", "--config", str(bad_value)])
     assert "learning_rate" in str(result.exception)
+
+
+def test_strategy_variants_are_reported_under_their_label(tmp_path: Path) -> None:
+    from autocurriculum.core import build_config
+    from autocurriculum.experiments import PRESETS, ExperimentConfig, run_comparison
+
+    values = {
+        **PRESETS["tiny"],
+        "strategies": ["uniform", "thompson-wide"],
+        "strategy_options": {"thompson-wide": {"strategy": "thompson", "candidate_factor": 2}},
+    }
+    summary = run_comparison(build_config(ExperimentConfig, values), tmp_path)
+    assert set(summary) == {"uniform", "thompson-wide"}
+    bad = {**values, "strategy_options": {"thompson-wide": {"strategy": "thompsn"}}}
+    with pytest.raises(Exception, match="unknown strategy 'thompsn'"):
+        run_comparison(build_config(ExperimentConfig, bad), tmp_path)

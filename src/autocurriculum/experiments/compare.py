@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autocurriculum.core import GenerationRoundsExhausted, make_config
-from autocurriculum.experiments.config import ExperimentConfig
+from autocurriculum.experiments.config import ExperimentConfig, resolve_strategy
 from autocurriculum.experiments.report import (
     plot_accuracy_by_level,
     plot_training_dynamics,
@@ -30,8 +30,9 @@ from autocurriculum.experiments.testbed import Testbed
 def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | None = None) -> dict[str, Any]:
     """Warm-start once per seed, run every strategy from that checkpoint, then summarize, plot and report."""
     config.validate()
-    for name in config.strategies:  # fail before any training on a bad name or option
-        make_config(name, config.strategy_options.get(name, {}), source=f"strategy_options.{name}")
+    for label in config.strategies:  # fail before any training on a bad name or option
+        name, options = resolve_strategy(label, config.strategy_options)
+        make_config(name, options, source=f"strategy_options.{label}")
     console = console or Console()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,7 @@ def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | N
                     strategy,
                     config.rl,
                     seed,
-                    strategy_options=config.strategy_options.get(strategy, {}),
+                    strategy_options=config.strategy_options,
                     on_progress=advance,
                     metrics_path=metrics_path,
                 )

@@ -89,7 +89,11 @@ class ExperimentConfig:
     """A whole comparison: strategies x seeds on one testbed at one rollout budget."""
 
     strategies: list[str] = option(["uniform", "dynamic-sampling", "thompson", "oracle"], "Strategies to compare.")
-    strategy_options: dict[str, Any] = option({}, "Per-strategy config overrides, e.g. {thompson: {target: 0.4}}.")
+    strategy_options: dict[str, Any] = option(
+        {},
+        "Per-strategy config overrides, e.g. {thompson: {target: 0.4}}. A label that is not a strategy name "
+        "names a variant: {goldilocks-embedding: {strategy: goldilocks, features: embedding}}.",
+    )
     seeds: list[int] = option([0], "Seeds; each seed has its own warm start, shared by all strategies.")
     testbed: TestbedConfig = option(TestbedConfig, "Student, tasks and warm start.")
     rl: RLConfig = option(RLConfig, "GRPO phase.")
@@ -100,3 +104,9 @@ class ExperimentConfig:
         require(len(set(self.seeds)) == len(self.seeds), "seeds", f"repeated seed in {self.seeds}")
         self.testbed.validate()
         self.rl.validate()
+
+
+def resolve_strategy(label: str, strategy_options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The registered strategy behind ``label`` and its options (a variant names its base with ``strategy``)."""
+    options = dict(strategy_options.get(label, {}))
+    return str(options.pop("strategy", label)), options

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from autocurriculum.core import GroupOutcome, collect_batch, make_config, make_curriculum
-from autocurriculum.experiments.config import RLConfig
+from autocurriculum.experiments.config import RLConfig, resolve_strategy
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT, generate
 
@@ -50,7 +50,11 @@ def run_strategy(
     on_progress: ProgressCallback | None = None,
     metrics_path: Path | None = None,
 ) -> RunResult:
-    """Train a copy of ``warm_model`` with GRPO for ``rl.rollouts`` rollouts, prompts chosen by ``strategy``."""
+    """Train a copy of ``warm_model`` with GRPO for ``rl.rollouts`` rollouts, prompts chosen by ``strategy``.
+
+    ``strategy`` is a strategy name or a variant label defined in ``strategy_options`` (see
+    ``resolve_strategy``); results are reported under the label.
+    """
     torch.set_num_threads(testbed.config.torch_threads)
     model = copy.deepcopy(warm_model)
     trainer = GRPOTrainer(
@@ -66,8 +70,8 @@ def run_strategy(
         seed=seed,
     )
     pool = testbed.train_pool
-    options = {"seed": seed, **(strategy_options or {})}
-    curriculum = make_curriculum(strategy, pool, make_config(strategy, options))
+    name, options = resolve_strategy(strategy, strategy_options or {})
+    curriculum = make_curriculum(name, pool, make_config(name, {"seed": seed, **options}))
     result = RunResult(strategy=strategy, seed=seed)
     if getattr(curriculum, "requires_pass_rate_estimator", False):
         curriculum.attach_pass_rate_estimator(_oracle_estimator(testbed, model, rl, seed, result))
