@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-streaming benchmark-autotune clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,14 @@ test-verl: $(VERL_STAMP)
 # The issue's measurement: demo comparison at 3 seeds (about 15 min on 2 cores).
 benchmark: setup
 	$(BIN)/autocurriculum compare --strategies uniform,dynamic-sampling,thompson,sec,oracle --seeds 3 --out runs/benchmark
+
+# Issue 4: goldilocks (each feature type), pcl, thompson and uniform on a streaming pool, 3 seeds.
+benchmark-streaming: setup
+	$(BIN)/autocurriculum compare --config benchmarks/streaming.yaml --out runs/benchmark-streaming
+
+# Issue 3: AutoTune scaling sweep (eps and coverage C, 3 seeds; about 10 minutes).
+benchmark-autotune: setup
+	$(BIN)/autocurriculum autotune scaling --out runs/autotune-scaling
 
 clean:
 	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache

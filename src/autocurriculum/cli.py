@@ -117,24 +117,36 @@ def run(
 
 @app.command()
 def compare(
-    strategies: Annotated[str, typer.Option(help="Comma-separated strategy names, e.g. uniform,thompson,oracle.")],
-    seeds: Annotated[int, typer.Option(help="Number of seeds (0..K-1); each has its own warm start.")] = 3,
+    strategies: Annotated[
+        str | None, typer.Option(help="Comma-separated strategy names or variant labels (default: from --config).")
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(help="Number of seeds 0..K-1, each with its own warm start (default: config, or 3).")
+    ] = None,
     rollouts: Annotated[int | None, typer.Option(help="Rollout budget per run (default from config or 16000).")] = None,
     out: OutOption = Path("runs/compare"),
     task: Annotated[str | None, typer.Option(help="Task families, comma-separated (default: the demo mix).")] = None,
+    pool: Annotated[
+        str | None, typer.Option(help="'fixed' (prompts revisited) or 'streaming' (10^6 prompts, each seen ~once).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Several strategies x seeds at equal rollout budget; writes the same outputs as `demo`."""
-    if seeds < 1:
+    values = _load_config_file(config)
+    if strategies is not None:
+        values["strategies"] = _split(strategies)
+    if "strategies" not in values:
+        raise ConfigError("--strategies: name the strategies to compare (or give them in --config)")
+    if seeds is not None and seeds < 1:
         raise ConfigError(f"--seeds: must be >= 1, got {seeds}")
-    names = _split(strategies)
-    for name in names:
-        strategy_class(name)
-    values = _merge(_load_config_file(config), {"strategies": names, "seeds": list(range(seeds))})
+    if seeds is not None or "seeds" not in values:
+        values["seeds"] = list(range(seeds or 3))
     if rollouts is not None:
         values = _merge(values, {"rl": {"rollouts": rollouts}})
     if task is not None:
         values = _merge(values, {"testbed": {"tasks": _split(task)}})
+    if pool is not None:
+        values = _merge(values, {"testbed": {"pool": pool}})
     _run(values, str(config or "command line"), out)
 
 
