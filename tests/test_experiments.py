@@ -135,3 +135,23 @@ def test_strategy_variants_are_reported_under_their_label(tmp_path: Path) -> Non
     bad = {**values, "strategy_options": {"thompson-wide": {"strategy": "thompsn"}}}
     with pytest.raises(Exception, match="unknown strategy 'thompsn'"):
         run_comparison(build_config(ExperimentConfig, bad), tmp_path)
+
+
+def test_streaming_pool_with_learned_teachers_reports_teacher_metrics(tmp_path: Path) -> None:
+    from autocurriculum.core import build_config
+    from autocurriculum.experiments import PRESETS, ExperimentConfig, run_comparison
+
+    values = {
+        **PRESETS["tiny"],
+        "strategies": ["uniform", "goldilocks", "pcl-student"],
+        "strategy_options": {"pcl-student": {"strategy": "pcl", "features": "student"}},
+        "testbed": {**PRESETS["tiny"]["testbed"], "pool": "streaming", "streaming_size": 100_000},
+    }
+    summary = run_comparison(build_config(ExperimentConfig, values), tmp_path)
+    for name in ("goldilocks", "pcl-student"):
+        for key in ("teacher_mae_unseen", "teacher_spearman", "teacher_time_fraction"):
+            assert key in summary[name], (name, key)
+        assert 0.0 <= summary[name]["teacher_time_fraction"]["median"] <= 1.0
+    assert "teacher_mae_unseen" not in summary["uniform"]
+    assert (tmp_path / "teacher_mae.png").stat().st_size > 0
+    assert "Learned teachers" in (tmp_path / "report.md").read_text()

@@ -18,6 +18,7 @@ from autocurriculum.core import GenerationRoundsExhausted, make_config
 from autocurriculum.experiments.config import ExperimentConfig, resolve_strategy
 from autocurriculum.experiments.report import (
     plot_accuracy_by_level,
+    plot_teacher_error,
     plot_training_dynamics,
     summary_table,
     write_report,
@@ -111,6 +112,7 @@ def write_outputs(out_dir: Path, results: list[RunResult], summary: dict[str, An
     (out_dir / "summary.json").write_text(json.dumps({"meta": meta, "strategies": summary}, indent=2))
     plot_accuracy_by_level(results, out_dir / "accuracy_by_level.png")
     plot_training_dynamics(results, out_dir / "training_dynamics.png")
+    plot_teacher_error(results, out_dir / "teacher_mae.png")
     write_report(out_dir, summary, meta)
 
 

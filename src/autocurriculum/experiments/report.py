@@ -97,6 +97,34 @@ def plot_training_dynamics(results: Sequence[RunResult], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_teacher_error(results: Sequence[RunResult], path: Path) -> bool:
+    """Online teacher MAE on prompts not yet trained on, against GRPO step; False when no run has a teacher."""
+    grouped = {name: runs for name, runs in _grouped(results).items() if all(r.teacher for r in runs)}
+    if not grouped:
+        return False
+    order = list(_grouped(results))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for name, runs in grouped.items():
+        for i, run in enumerate(runs):
+            history = [h for h in run.teacher["mae_history"] if h.get("mae") is not None]  # type: ignore[index]
+            if history:
+                ax.plot(
+                    [h["step"] for h in history],
+                    [h["mae"] for h in history],
+                    color=_color(name, order),
+                    alpha=0.8,
+                    lw=1.2,
+                    label=name if i == 0 else None,
+                )
+    ax.set(xlabel="curriculum update", ylabel="teacher MAE (unseen prompts)", title="Learned teacher error over time")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def _fmt(entry: dict[str, Any] | None, pattern: str = "{:.3f}") -> str:
     if entry is None or entry["median"] is None:
         return "never" if entry is not None else "n/a"
@@ -169,6 +197,8 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
                 f"{_fmt(t['teacher_time_fraction'], '{:.1%}')} |"
                 for name, t in teachers.items()
             ],
+            "",
+            "![teacher error](teacher_mae.png)",
             "",
         ]
     if "oracle" in summary:
