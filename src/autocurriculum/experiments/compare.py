@@ -83,6 +83,10 @@ def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | N
                 )
                 results.append(result)
                 progress.update(task, completed=config.rl.rollouts)
+                progress.console.print(
+                    f"seed {seed} {strategy}: held-out accuracy {result.evals[0]['overall']:.3f} -> "
+                    f"{result.final_accuracy:.3f} after {result.rollouts} rollouts ({result.wall_seconds:.0f} s)"
+                )
     if caught:
         first = escape(str(caught[0].message))
         console.print(f"[yellow]{len(caught)} generation-round warnings (partial batches); first:[/] {first}")
