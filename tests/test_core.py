@@ -169,3 +169,11 @@ def test_collect_batch_respects_prompt_cap_without_warning() -> None:
         warnings.simplefilter("error")
         batch = collect_batch(curriculum, _fake_generate(dict.fromkeys(pool.ids, 0.5)), batch_size=8, max_prompts=3)
     assert len(batch.generated) == 3 and batch.exhausted
+
+
+def test_success_values_binarises_shaped_rewards_and_keeps_not_applicable() -> None:
+    from autocurriculum.core import success_values
+
+    assert success_values([0.2, 1.0, 0.5]).tolist() == [0.2, 1.0, 0.5]
+    values = success_values([0.2, None, 3.0, 0.5], success_threshold=0.5)
+    assert np.isnan(values[1]) and values[[0, 2, 3]].tolist() == [0.0, 1.0, 1.0]

@@ -14,7 +14,7 @@ from autocurriculum.core.errors import (
     UnknownNameError,
     UnknownTaskError,
 )
-from autocurriculum.core.outcome import GroupOutcome, zero_variance_fraction
+from autocurriculum.core.outcome import GroupOutcome, success_values, zero_variance_fraction
 from autocurriculum.core.registry import (
     make_config,
     make_curriculum,
@@ -53,5 +53,6 @@ __all__ = [
     "require",
     "strategy_class",
     "strategy_names",
+    "success_values",
     "zero_variance_fraction",
 ]

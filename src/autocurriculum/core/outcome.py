@@ -77,3 +77,17 @@ class GroupOutcome:
 
 def zero_variance_fraction(groups: Sequence[GroupOutcome]) -> float:
     return float(np.mean([g.is_zero_variance for g in groups])) if groups else 0.0
+
+
+def success_values(rewards: Sequence[float | None], success_threshold: float | None = None) -> np.ndarray:
+    """Rewards as the curriculum's success signal; ``None`` becomes NaN ("not applicable").
+
+    With ``success_threshold`` a shaped reward counts as a success (1.0) iff it is
+    ``>= success_threshold``; without one, rewards pass through unchanged and
+    ``GroupOutcome`` later insists they lie in [0, 1].
+    """
+    values = np.asarray([np.nan if r is None else float(r) for r in rewards], dtype=np.float64)
+    if success_threshold is not None:
+        valid = ~np.isnan(values)
+        values[valid] = (values[valid] >= success_threshold).astype(np.float64)
+    return values

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Sampler
 
-from autocurriculum.core import Curriculum, GroupOutcome
+from autocurriculum.core import Curriculum, GroupOutcome, success_values
 from autocurriculum.integrations import state_from_json, state_to_json
 
 logger = logging.getLogger(__name__)
@@ -65,11 +65,10 @@ __all__ = [
 
 def _to_success(values: Sequence[float], success_threshold: float | None, where: str) -> np.ndarray:
     """Rewards for the curriculum: finite values in [0, 1] (binary when a threshold is given); NaN = not applicable."""
-    rewards = np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-    valid = ~np.isnan(rewards)
+    rewards = success_values(values, success_threshold)
     if success_threshold is not None:
-        rewards[valid] = (rewards[valid] >= success_threshold).astype(np.float64)
         return rewards
+    valid = ~np.isnan(rewards)
     bad = valid & ((rewards < 0.0) | (rewards > 1.0) | ~np.isfinite(rewards))
     if bad.any():
         raise ValueError(

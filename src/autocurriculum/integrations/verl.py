@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, GroupOutcome, Task, TaskPool, make_curriculum
+from autocurriculum.core import Curriculum, GroupOutcome, Task, TaskPool, make_curriculum, success_values
 from autocurriculum.integrations import state_from_json, state_to_json
 
 __all__ = [
@@ -142,8 +142,7 @@ def outcomes_from_batch(
             f"batch has neither non_tensor_batch[{success_key!r}] nor token_level_scores; "
             "set data.curriculum.success_key to a reward_extra_info key"
         )
-    if success_threshold is not None:
-        values = (values >= success_threshold).astype(np.float64)
+    values = success_values(values, success_threshold)
     groups: dict[Any, list[int]] = {}
     for i, uid in enumerate(uids):
         groups.setdefault(uid, []).append(i)
@@ -305,9 +304,7 @@ class CurriculumService:
         """Add single rollouts; update the curriculum with the groups they complete. Returns groups completed."""
         done: list[GroupOutcome] = []
         for task_id, reward in items:
-            value = float(reward)
-            if self.success_threshold is not None:
-                value = 1.0 if value >= self.success_threshold else 0.0
+            value = float(success_values([reward], self.success_threshold)[0])
             bucket = self.partial.setdefault(str(task_id), [])
             bucket.append(value)
             if len(bucket) >= self.group_size:
