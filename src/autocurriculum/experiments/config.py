@@ -43,6 +43,9 @@ class TestbedConfig:
     d_model: int = option(128, "Transformer width.")
     n_layers: int = option(4, "Transformer layers.")
     n_heads: int = option(4, "Attention heads.")
+    position_encoding: str = option(
+        "rope", "'rope' (relative: skills transfer to longer problems) or 'learned' (absolute position table)."
+    )
     torch_threads: int = option(2, "CPU threads for torch (the testbed machine has 2 cores).")
 
     def validate(self) -> None:
@@ -58,6 +61,11 @@ class TestbedConfig:
             self.d_model % self.n_heads == 0, "d_model", f"{self.d_model} is not divisible by n_heads={self.n_heads}"
         )
         require(self.torch_threads >= 1, "torch_threads", "must be >= 1")
+        require(
+            self.position_encoding in ("rope", "learned"),
+            "position_encoding",
+            f"must be 'rope' or 'learned', got {self.position_encoding!r}",
+        )
 
 
 @dataclass

@@ -82,6 +82,7 @@ class Testbed:
             n_layers=self.config.n_layers,
             n_heads=self.config.n_heads,
             max_seq_len=self.max_seq_len,
+            position_encoding=self.config.position_encoding,
         )
         return TinyGPT(cfg, seed=self.seed)
 
