@@ -75,8 +75,18 @@ def test_scaling_writes_the_report_files(tmp_path, monkeypatch):
     result = runner.invoke(app, ["autotune", "scaling", "--out", str(tmp_path), "--quick", "--no-progress"])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "scaling.json").read_text())
-    assert set(data["sft"]) == {"uniform_sft", "autotune_sft", "counterexample_sft"}
+    assert set(data["sft"]) == {
+        "uniform_sft",
+        "autotune_sft",
+        "autotune_sft_reuse",
+        "counterexample_sft",
+        "counterexample_sft_oracle",
+    }
+    assert set(data["rl"]) == {"rl_finetune", "autotune_rl", "autotune_rl_reuse"}
     assert set(data["rl"]["autotune_rl"]) == {"4"}
+    ratio = data["sft_ratio_to_uniform"]["counterexample_sft_oracle"]["0.1"]
+    assert ratio is not None and ratio["min"] <= ratio["median"] <= ratio["max"]
+    assert "4" in data["slopes"]["rl_reference_rollouts"]["autotune_rl_reuse"]
     cell = data["sft"]["autotune_sft"]["0.1"]
     assert {"median", "min", "max"} <= set(cell["demonstrations"]) and "verifier_calls" in cell
     assert "uniform_sft" in data["slopes"]["sft_demonstrations"]

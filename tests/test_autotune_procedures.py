@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,39 @@ def test_faithful_autotune_sft_reaches_target_and_reports_phases():
     assert r.costs["learner_rollouts"] > 0 and r.costs["verifier_calls"] > r.costs["prompts_drawn"]
     # Phi_k = P[rank <= k/2] bounds the plurality vote's error (a majority of right members always wins)
     assert 1 - r.accuracy <= r.extra["potential"][-1] + 1e-9 <= 1
+
+
+def test_reuse_supervision_warm_starts_learners_and_buys_fewer_demonstrations():
+    fresh_problem, test = setup()
+    fresh = autotune_sft(
+        fresh_problem, TabularSFTLearner(), ProgrammaticTeacher(), AutoTuneConfig(eps=0.05, seed=1), test
+    )
+    problem, _ = setup()
+    config = AutoTuneConfig(eps=0.05, seed=1, reuse_supervision=True)
+    r = autotune_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), config, test)
+    assert r.accuracy >= 0.95
+    assert r.costs["teacher_demonstrations"] < fresh.costs["teacher_demonstrations"] / 2
+    # exact ERM only ever drops ops the data contradict, so a warm-started member knows all its elders knew
+    accuracy = r.extra["member_accuracy"]
+    assert all(later >= earlier for earlier, later in pairwise(accuracy))
+    # a phase whose warm start already meets the weak error buys nothing
+    free = [p for p in r.phases[1:] if p["demonstrations"] == 0 and not p["aborted"]]
+    assert free and all(p["weak_target_met"] and p["validation_error"] <= 0.25 for p in free)
+    # reused demonstrations are refit (training steps), never re-bought
+    assert r.costs["learner_training_steps"] > r.costs["teacher_demonstrations"]
+
+
+def test_counterexample_accuracy_curve_for_oracle_stopping():
+    problem, test = setup()
+    config = CounterexampleConfig(eps=0.02, batch=1, eval_every=1)
+    r = counterexample_sft(problem, TabularSFTLearner(), ProgrammaticTeacher(), config, test)
+    updates = [p["updates"] for p in r.curve]
+    assert updates[0] == 0 and updates[-2] == r.extra["updates"] == updates[-1]
+    assert updates[:-1] == list(range(len(updates) - 1))  # one evaluation per update, plus the final one
+    assert r.curve[-1]["accuracy"] == r.accuracy
+    hit = r.first_reaching(0.9)
+    assert hit is not None and hit["teacher_demonstrations"] <= r.costs["teacher_demonstrations"]
+    assert hit["accuracy"] >= 0.9
 
 
 def test_aborted_phases_are_reported_and_still_add_a_member():

@@ -83,6 +83,14 @@ EpsOption = Annotated[float, typer.Option(help="Target outcome error eps (sets k
 SeedOption = Annotated[int, typer.Option(help="Seed of the prompts, the hidden table and the learners.")]
 TestOption = Annotated[int, typer.Option(help="Held-out prompts used to measure accuracy (not charged).")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Directory for result.json (optional).")]
+ReuseOption = Annotated[
+    bool,
+    typer.Option(
+        "--reuse-supervision/--fresh-learners",
+        help="autotune: warm-start each phase's weak learner with all earlier supervision (default: fresh, as in "
+        "the paper).",
+    ),
+]
 
 
 @autotune_app.command()
@@ -100,6 +108,7 @@ def sft(
     variant: Annotated[
         str, typer.Option(help="autotune: 'deterministic' (3/4, k/2) or 'stochastic'.")
     ] = "deterministic",
+    reuse_supervision: ReuseOption = False,
     seed: SeedOption = 0,
     test_prompts: TestOption = 5000,
     out: OutOption = None,
@@ -128,7 +137,8 @@ def sft(
         config = build_config(UniformSFTConfig, {"max_demos": demos, "start": min(8, demos)}, "sft")
         result = uniform_sft(problem, model, teacher, config, test, seed)
     elif method == "autotune":
-        config = build_config(AutoTuneConfig, {"eps": eps, "variant": variant, "seed": seed}, "sft")
+        values = {"eps": eps, "variant": variant, "seed": seed, "reuse_supervision": reuse_supervision}
+        config = build_config(AutoTuneConfig, values, "sft")
         result = autotune_sft(problem, model, teacher, config, test)
     else:
         result = counterexample_sft(
@@ -146,6 +156,7 @@ def rl(
     eps: EpsOption = 0.01,
     prompts: Annotated[int, typer.Option(help="rlfinetune only: prompts, each with m reference rollouts.")] = 2000,
     miss_probability: Annotated[float, typer.Option(help="Sets m = ceil(C ln(1/miss)) rollouts per prompt.")] = 0.01,
+    reuse_supervision: ReuseOption = False,
     seed: SeedOption = 0,
     test_prompts: TestOption = 5000,
     out: OutOption = None,
@@ -170,7 +181,7 @@ def rl(
         )
         result = rl_finetune(problem, reference, model, config, test, seed)
     else:
-        config = build_config(AutoTuneConfig, {"eps": eps, "seed": seed}, "rl")
+        config = build_config(AutoTuneConfig, {"eps": eps, "seed": seed, "reuse_supervision": reuse_supervision}, "rl")
         result = autotune_rl(problem, reference, model, config, test, miss_probability=miss_probability)
     _print(result, out)
 
@@ -183,6 +194,10 @@ def scaling(
     quick: Annotated[bool, typer.Option("--quick", help="Reduced sweep (under 3 minutes on 2 cores).")] = False,
     seeds: Annotated[int | None, typer.Option(help="Override the number of seeds (>= 1).")] = None,
     zipf_exponent: Annotated[float | None, typer.Option(help="Override the cluster Zipf exponent (1.1).")] = None,
+    clusters: Annotated[int | None, typer.Option(help="Override the number of clusters m (128).")] = None,
+    sft_eps: Annotated[
+        str | None, typer.Option(help="Override the SFT target errors, comma-separated (e.g. 0.01,0.001).")
+    ] = None,
     rl: Annotated[bool, typer.Option(help="Include the RL part (--no-rl: SFT only).")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -194,6 +209,13 @@ def scaling(
         values["seeds"] = seeds
     if zipf_exponent is not None:
         values["zipf_exponent"] = zipf_exponent
+    if clusters is not None:
+        values["clusters"] = clusters
+    if sft_eps is not None:
+        try:
+            values["sft_eps"] = [float(part) for part in sft_eps.split(",") if part.strip()]
+        except ValueError:
+            raise ConfigError(f"--sft-eps: expected comma-separated numbers, got {sft_eps!r}") from None
     values["rl"] = rl
     config = build_config(ScalingConfig, values, "scaling")
     result = run_scaling(config, out, progress=progress)

@@ -40,6 +40,12 @@ class AutoTuneConfig:
     draw_batch: int = option(512, "Fresh prompts drawn and ranked at a time.")
     max_phase_prompts: int | None = option(None, "Prompts a phase may draw before aborting; None = 64*4*sqrt(k)/eps.")
     mc_samples: int = option(8, "Stochastic variant: samples per member to estimate its accuracy on a prompt.")
+    reuse_supervision: bool = option(
+        False,
+        "Warm-start each phase's weak learner with all supervision bought in earlier phases (not in the paper's "
+        "pseudo-code; valid under realizability, where any hypothesis consistent with the phase's sample meets "
+        "the weak-error bound). A warm-started learner that already meets the weak error buys nothing.",
+    )
     seed: int = option(0, "Seed of the acceptance coin flips and the learners.")
 
     def validate(self) -> None:
@@ -181,6 +187,7 @@ def run_boosting(
     max_prompts = config.max_phase_prompts or math.ceil(64 / abort_rate)
     members: list[Hypothesis] = []
     phases: list[PhaseRecord] = []
+    bought: list[tuple[Prompts, Any]] = []  # every supervised batch so far, for reuse_supervision
 
     for j in range(k):
         record = PhaseRecord(phase=j)
@@ -188,6 +195,9 @@ def run_boosting(
         sampler = _PhaseSampler(problem, members, record, config, rng, k, abort_rate, min_draws, max_prompts)
         pull = sampler.pull
         hypothesis = learner.new(problem, seed=config.seed * 10_007 + j)
+        if config.reuse_supervision:
+            for old_prompts, old_supervision in bought:
+                problem.costs.learner_training_steps += hypothesis.fit(old_prompts, old_supervision)
 
         def train(prompts: Prompts, hypothesis: Hypothesis = hypothesis, record: PhaseRecord = record) -> None:
             if len(prompts) == 0:
@@ -195,18 +205,27 @@ def run_boosting(
             rows, supervision = acquire(prompts)
             record.supervised += len(prompts)
             if len(rows):
-                problem.costs.learner_training_steps += hypothesis.fit(prompts.take(rows), supervision)
+                kept = prompts.take(rows)
+                problem.costs.learner_training_steps += hypothesis.fit(kept, supervision)
+                if config.reuse_supervision:
+                    bought.append((kept, supervision))
 
         validation = pull(config.validation_size)
-        while not record.aborted and record.supervised < config.max_phase_train:
+
+        def check(hypothesis: Hypothesis = hypothesis, record: PhaseRecord = record, held: Prompts = validation):
+            correct = member_correct(problem, [hypothesis], held, config.variant, config.mc_samples)[0]
+            record.validation_error = float(1 - correct.mean()) if len(held) else float("nan")
+            record.weak_target_met = record.validation_error <= config.weak_error
+            return record.weak_target_met
+
+        if config.reuse_supervision and bought and not record.aborted:
+            check()  # the warm start may already be a weak learner for this phase's distribution
+        while not record.weak_target_met and not record.aborted and record.supervised < config.max_phase_train:
             batch = pull(config.chunk)
             if len(batch) == 0:
                 break
             train(batch)
-            correct = member_correct(problem, [hypothesis], validation, config.variant, config.mc_samples)[0]
-            record.validation_error = float(1 - correct.mean()) if len(validation) else float("nan")
-            if record.validation_error <= config.weak_error:
-                record.weak_target_met = True
+            if check():
                 break
         if record.aborted:
             # Alg(D_out^j) on the short sample: the held-back prompts are part of D_out too

@@ -107,12 +107,18 @@ class CounterexampleConfig:
     delta: float = option(0.05, "Confidence of the stopping rule: P[stop with error > eps] <= delta.")
     batch: int = option(64, "Fresh prompts checked by the verifier before each update.")
     max_prompts: int = option(2_000_000, "Most prompts drawn before giving up (reported).")
+    eval_every: int = option(
+        0,
+        "Measure held-out accuracy after every this many updates (0 = only at the end). Not charged; it lets "
+        "a sweep read the curve with the same oracle stopping rule as the uniform baseline.",
+    )
 
     def validate(self) -> None:
         require(0 < self.eps < 1, "eps", f"must be in (0, 1), got {self.eps}")
         require(0 < self.delta < 1, "delta", f"must be in (0, 1), got {self.delta}")
         require(self.batch >= 1, "batch", f"must be >= 1, got {self.batch}")
         require(self.max_prompts >= 1, "max_prompts", f"must be >= 1, got {self.max_prompts}")
+        require(self.eval_every >= 0, "eval_every", f"must be >= 0, got {self.eval_every}")
 
     @property
     def passes_needed(self) -> int:
@@ -131,6 +137,14 @@ def counterexample_sft(
     hypothesis = learner.new(problem, seed)
     streak = updates = 0
     curve: list[dict] = []
+
+    def evaluate() -> float:
+        accuracy = float(problem.correct(test, hypothesis.predict(test)).mean())
+        curve.append({"updates": updates, "accuracy": accuracy, **problem.costs.as_dict()})
+        return accuracy
+
+    if config.eval_every:
+        evaluate()
     while streak < config.passes_needed and problem.costs.prompts_drawn < config.max_prompts:
         batch = problem.draw(config.batch)
         problem.costs.learner_rollouts += len(batch)
@@ -145,8 +159,9 @@ def counterexample_sft(
         if len(rows):
             problem.costs.learner_training_steps += hypothesis.fit(counterexamples.take(rows), supervision)
             updates += 1
-        curve.append({"updates": updates, "streak_reset_at": problem.costs.prompts_drawn, **problem.costs.as_dict()})
-    accuracy = float(problem.correct(test, hypothesis.predict(test)).mean())
+            if config.eval_every and updates % config.eval_every == 0:
+                evaluate()
+    accuracy = evaluate()  # the final point also records what the stopping rule itself cost
     return RunResult(
         "counterexample_sft",
         problem.costs.as_dict(),

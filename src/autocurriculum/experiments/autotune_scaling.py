@@ -1,9 +1,11 @@
 """AutoTune scaling sweep (research note T1 and T2): cost to reach outcome error eps, per method, over seeds.
 
-SFT: uniform SFT vs faithful AutoTune-SFT vs the practical counterexample variant, demonstrations vs 1/eps.
-RL: RLFineTune vs AutoTune-RL, total rollouts vs 1/eps, per coverage C of the reference model.
-Baselines are read off one growing run per seed (oracle stopping at the first grid point whose held-out
-accuracy reaches 1 - eps, which favours them); AutoTune runs once per eps with that eps as its target.
+SFT: uniform SFT vs faithful AutoTune-SFT (fresh weak learners, as in the paper), AutoTune-SFT whose weak
+learners reuse earlier demonstrations, and the practical counterexample variant, demonstrations vs 1/eps.
+RL: RLFineTune vs AutoTune-RL (fresh and reusing), total and reference rollouts vs 1/eps, per coverage C.
+Growing runs (uniform SFT, RLFineTune, and the counterexample variant's ``_oracle`` reading) are read with an
+oracle stopping rule: the first evaluation whose held-out accuracy reaches 1 - eps. AutoTune runs once per eps
+with that eps as its target, and ``counterexample_sft`` stops by its own verifier-certified rule.
 Writes ``scaling.json``, ``report.md``, ``sft_demonstrations.png`` and ``rl_rollouts.png`` to the out dir.
 """
 
@@ -37,8 +39,15 @@ from autocurriculum.autotune import (
 from autocurriculum.core.config import option, require
 from autocurriculum.tasks import make_task_family
 
-SFT_METHODS = ("uniform_sft", "autotune_sft", "counterexample_sft")
-RL_METHODS = ("rl_finetune", "autotune_rl")
+SFT_METHODS = ("uniform_sft", "autotune_sft", "autotune_sft_reuse", "counterexample_sft", "counterexample_sft_oracle")
+RL_METHODS = ("rl_finetune", "autotune_rl", "autotune_rl_reuse")
+SFT_LABELS = {
+    "uniform_sft": "uniform SFT (oracle stop)",
+    "autotune_sft": "AutoTune faithful",
+    "autotune_sft_reuse": "AutoTune, learners reuse demos",
+    "counterexample_sft": "counterexample (self-stopping)",
+    "counterexample_sft_oracle": "counterexample (oracle stop)",
+}
 METRICS = ("demonstrations", "rollouts", "reference_rollouts", "verifier_calls", "prompts_drawn")
 
 
@@ -47,13 +56,14 @@ class ScalingConfig:
     sft_eps: list[float] = option([0.2, 0.1, 0.05, 0.02, 0.01, 0.005], "Target errors of the SFT sweep.")
     rl_eps: list[float] = option([0.2, 0.1, 0.05, 0.02, 0.01, 0.005], "Target errors of the RL sweep.")
     coverages: list[float] = option([4, 16, 64, 256], "Coverages C of the RL reference model.")
-    seeds: int = option(3, "Seeds 0..seeds-1 (each also redraws the hidden op table).")
+    seeds: int = option(5, "Seeds 0..seeds-1 (each also redraws the hidden op table).")
     clusters: int = option(128, "Clusters m of the clustered op-chain.")
     steps: int = option(6, "Chain length T.")
     zipf_exponent: float = option(1.1, "Zipf exponent of the cluster distribution (research note: 1.1).")
     rl: bool = option(True, "Run the RL part of the sweep.")
     test_prompts: int = option(20_000, "Held-out prompts for measuring accuracy (not charged).")
     miss_probability: float = option(0.01, "RL: chance a covered correct chain is never sampled (sets m).")
+    uniform_growth: float = option(1.02, "Grid ratio of the uniform SFT curve (fine, so its oracle stop is tight).")
 
     def validate(self) -> None:
         for name in ("sft_eps", "rl_eps"):
@@ -62,6 +72,8 @@ class ScalingConfig:
         require(all(c >= 1 for c in self.coverages), "coverages", f"must be >= 1, got {self.coverages}")
         require(self.seeds >= 1, "seeds", f"must be >= 1, got {self.seeds}")
         require(self.test_prompts >= 100, "test_prompts", f"must be >= 100, got {self.test_prompts}")
+        require(self.clusters >= 1, "clusters", f"must be >= 1, got {self.clusters}")
+        require(self.uniform_growth > 1, "uniform_growth", f"must be > 1, got {self.uniform_growth}")
 
 
 QUICK = {
@@ -125,8 +137,8 @@ def run_scaling(config: ScalingConfig, out: Path, progress: bool = True) -> dict
     rl_points: dict[str, dict[float, dict[float, list]]] = {
         m: {c: {e: [] for e in config.rl_eps} for c in config.coverages} for m in RL_METHODS
     }
-    rl_jobs = len(config.coverages) * (1 + len(config.rl_eps)) if config.rl else 0
-    jobs = config.seeds * (1 + 2 * len(config.sft_eps) + rl_jobs)
+    rl_jobs = len(config.coverages) * (1 + 2 * len(config.rl_eps)) if config.rl else 0
+    jobs = config.seeds * (2 + 3 * len(config.sft_eps) + rl_jobs)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -151,25 +163,42 @@ def run_scaling(config: ScalingConfig, out: Path, progress: bool = True) -> dict
             test = problem().test_prompts(config.test_prompts)
             teacher = ProgrammaticTeacher()
             bar.update(task, description=f"seed {seed}: uniform SFT")
+            hardest = 1 - min(config.sft_eps)
             uni = uniform_sft(
                 problem(),
                 TabularSFTLearner(),
                 teacher,
-                UniformSFTConfig(max_demos=50_000, target_accuracy=1 - min(config.sft_eps)),
+                UniformSFTConfig(max_demos=50_000, growth=config.uniform_growth, target_accuracy=hardest),
                 test,
                 seed,
             )
-            for eps in config.sft_eps:
-                hit = uni.first_reaching(1 - eps)
-                sft_points["uniform_sft"][eps].append(_point(hit, hit["accuracy"], True) if hit else None)
+            bar.advance(task)
+            bar.update(task, description=f"seed {seed}: counterexample SFT, accuracy curve")
+            curve = counterexample_sft(
+                problem(),
+                TabularSFTLearner(),
+                teacher,
+                CounterexampleConfig(eps=min(config.sft_eps), eval_every=1),
+                test,
+                seed,
+            )
             bar.advance(task)
             for eps in config.sft_eps:
-                bar.update(task, description=f"seed {seed}: AutoTune-SFT eps={eps}")
-                r = autotune_sft(problem(), TabularSFTLearner(), teacher, AutoTuneConfig(eps=eps, seed=seed), test)
-                sft_points["autotune_sft"][eps].append(
-                    {**_point(r.costs, r.accuracy, bool(r.reached_target)), **r.extra}
-                )
-                bar.advance(task)
+                for method, run in (("uniform_sft", uni), ("counterexample_sft_oracle", curve)):
+                    hit = run.first_reaching(1 - eps)
+                    sft_points[method][eps].append(_point(hit, hit["accuracy"], True) if hit else None)
+            for eps in config.sft_eps:
+                for method, reuse in (("autotune_sft", False), ("autotune_sft_reuse", True)):
+                    bar.update(task, description=f"seed {seed}: {method} eps={eps}")
+                    r = autotune_sft(
+                        problem(),
+                        TabularSFTLearner(),
+                        teacher,
+                        AutoTuneConfig(eps=eps, seed=seed, reuse_supervision=reuse),
+                        test,
+                    )
+                    sft_points[method][eps].append({**_point(r.costs, r.accuracy, bool(r.reached_target)), **r.extra})
+                    bar.advance(task)
                 bar.update(task, description=f"seed {seed}: counterexample SFT eps={eps}")
                 r = counterexample_sft(
                     problem(), TabularSFTLearner(), teacher, CounterexampleConfig(eps=eps), test, seed
@@ -196,58 +225,71 @@ def run_scaling(config: ScalingConfig, out: Path, progress: bool = True) -> dict
                     rl_points["rl_finetune"][coverage][eps].append(_point(hit, hit["accuracy"], True) if hit else None)
                 bar.advance(task)
                 for eps in config.rl_eps:
-                    bar.update(task, description=f"seed {seed}: AutoTune-RL C={coverage:g} eps={eps}")
-                    p = problem()
-                    r = autotune_rl(
-                        p,
-                        ReferenceModel(p, coverage, seed),
-                        TabularRLLearner(),
-                        AutoTuneConfig(eps=eps, seed=seed),
-                        test,
-                        miss_probability=config.miss_probability,
-                    )
-                    rl_points["autotune_rl"][coverage][eps].append(_point(r.costs, r.accuracy, bool(r.reached_target)))
-                    bar.advance(task)
+                    for method, reuse in (("autotune_rl", False), ("autotune_rl_reuse", True)):
+                        bar.update(task, description=f"seed {seed}: {method} C={coverage:g} eps={eps}")
+                        p = problem()
+                        r = autotune_rl(
+                            p,
+                            ReferenceModel(p, coverage, seed),
+                            TabularRLLearner(),
+                            AutoTuneConfig(eps=eps, seed=seed, reuse_supervision=reuse),
+                            test,
+                            miss_probability=config.miss_probability,
+                        )
+                        rl_points[method][coverage][eps].append(_point(r.costs, r.accuracy, bool(r.reached_target)))
+                        bar.advance(task)
 
     sft = {m: {str(e): _summarise(v) for e, v in by_eps.items()} for m, by_eps in sft_points.items()}
     rl = {
         m: {_ckey(c): {str(e): _summarise(v) for e, v in by_eps.items()} for c, by_eps in by_c.items()}
         for m, by_c in rl_points.items()
     }
+
+    def slope_of(table: dict[str, Any], eps_list: list[float], metric: str) -> float | None:
+        return fit_slope(eps_list, [_median(table[str(e)], metric) for e in eps_list])
+
     slopes = {
-        "sft_demonstrations": {
-            m: fit_slope(config.sft_eps, [_median(sft[m][str(e)], "demonstrations") for e in config.sft_eps])
-            for m in SFT_METHODS
-        },
-        "sft_verifier_calls": {
-            m: fit_slope(config.sft_eps, [_median(sft[m][str(e)], "verifier_calls") for e in config.sft_eps])
-            for m in SFT_METHODS
-        },
-        "rl_rollouts": {
-            m: {
-                _ckey(c): fit_slope(
-                    config.rl_eps, [_median(rl[m][_ckey(c)][str(e)], "rollouts") for e in config.rl_eps]
-                )
-                for c in config.coverages
-            }
-            for m in RL_METHODS
-        },
+        f"sft_{metric}": {m: slope_of(sft[m], config.sft_eps, metric) for m in SFT_METHODS}
+        for metric in ("demonstrations", "verifier_calls")
     }
+    for metric in ("rollouts", "reference_rollouts"):
+        slopes[f"rl_{metric}"] = {
+            m: {_ckey(c): slope_of(rl[m][_ckey(c)], config.rl_eps, metric) for c in config.coverages}
+            for m in RL_METHODS
+        }
     result = {
         "config": asdict(config),
         "sft": sft,
+        "sft_ratio_to_uniform": {
+            m: {str(e): _ratios(sft_points["uniform_sft"][e], sft_points[m][e]) for e in config.sft_eps}
+            for m in SFT_METHODS[1:]
+        },
         "rl": rl,
         "slopes": slopes,
         "seconds": time.perf_counter() - started,
         "notes": [
             "demonstrations/rollouts/verifier calls: median, min, max over the seeds that reached accuracy 1 - eps",
-            "baselines use an oracle stopping rule on the held-out set (favours them); evaluation is never charged",
+            "uniform_sft, rl_finetune and counterexample_sft_oracle are read off growing runs with an oracle "
+            "stopping rule on the held-out set; evaluation is never charged",
+            "sft_ratio_to_uniform: per seed, uniform's demonstrations / the method's, over seeds where both reached",
         ],
     }
     (out / "scaling.json").write_text(json.dumps(result, indent=2))
     _plots(result, out)
     (out / "report.md").write_text(_report(result))
     return result
+
+
+def _ratios(uniform: list[dict | None], other: list[dict | None]) -> dict[str, Any] | None:
+    """Per-seed ratio uniform demonstrations / method demonstrations (seeds where both reached the target)."""
+    values = [
+        u["demonstrations"] / o["demonstrations"]
+        for u, o in zip(uniform, other, strict=True)
+        if u is not None and o is not None and u["reached"] and o["reached"] and o["demonstrations"] > 0
+    ]
+    if not values:
+        return None
+    return {"median": float(np.median(values)), "min": float(np.min(values)), "max": float(np.max(values))}
 
 
 def _series(table: dict[str, Any], eps_list: list[float], metric: str):
@@ -263,6 +305,15 @@ def _series(table: dict[str, Any], eps_list: list[float], metric: str):
     return xs, med, lo, hi
 
 
+def _loglog(ax, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def _plots(result: dict[str, Any], out: Path) -> None:
     import matplotlib
 
@@ -270,107 +321,120 @@ def _plots(result: dict[str, Any], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     cfg = result["config"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for metric, ax in zip(("demonstrations", "verifier_calls"), axes, strict=True):
         for method in SFT_METHODS:
             xs, med, lo, hi = _series(result["sft"][method], cfg["sft_eps"], metric)
             if not xs:
                 continue
             slope = result["slopes"][f"sft_{metric}"][method]
-            label = f"{method} (slope {slope:.2f})" if slope is not None else method
+            label = SFT_LABELS[method] + (f" (slope {slope:.2f})" if slope is not None else "")
             ax.plot(xs, med, marker="o", label=label)
             ax.fill_between(xs, lo, hi, alpha=0.2)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("1 / eps")
-        ax.set_ylabel(f"{metric} to reach accuracy 1 - eps")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0].set_title("SFT: teacher demonstrations")
-    axes[1].set_title("SFT: verifier calls")
+        _loglog(ax, "1 / eps", f"{metric} to reach accuracy 1 - eps", f"SFT: {metric.replace('_', ' ')}")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "sft_demonstrations.png", dpi=120)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    if not cfg["rl"]:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, coverage in enumerate(cfg["coverages"]):
-        for method, style in zip(RL_METHODS, ("--", "-"), strict=True):
-            xs, med, lo, hi = _series(result["rl"][method][_ckey(coverage)], cfg["rl_eps"], "rollouts")
-            if not xs:
-                continue
-            color = colors[i % len(colors)]
-            ax.plot(xs, med, style, marker="o", color=color, label=f"{method} C={coverage:g}")
-            ax.fill_between(xs, lo, hi, alpha=0.15, color=color)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("1 / eps")
-    ax.set_ylabel("rollouts (reference + learner) to reach 1 - eps")
-    ax.set_title("RL: RLFineTune (dashed) vs AutoTune-RL (solid)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    styles = dict(zip(RL_METHODS, (":", "--", "-"), strict=True))
+    for metric, ax in zip(("rollouts", "reference_rollouts"), axes, strict=True):
+        for i, coverage in enumerate(cfg["coverages"]):
+            for method in RL_METHODS:
+                xs, med, lo, hi = _series(result["rl"][method][_ckey(coverage)], cfg["rl_eps"], metric)
+                if not xs:
+                    continue
+                color = colors[i % len(colors)]
+                ax.plot(xs, med, styles[method], marker="o", color=color, label=f"{method} C={coverage:g}")
+                ax.fill_between(xs, lo, hi, alpha=0.12, color=color)
+        _loglog(ax, "1 / eps", f"{metric} to reach 1 - eps", f"RL: {metric.replace('_', ' ')}")
+    axes[0].legend(fontsize=6, ncol=3)
+    fig.suptitle("RLFineTune (dotted), AutoTune-RL (dashed), AutoTune-RL reusing rollouts (solid)", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "rl_rollouts.png", dpi=120)
     plt.close(fig)
 
 
-def _fmt(stats: dict[str, Any] | None) -> str:
+def _fmt(stats: dict[str, Any] | None, unit: str = "") -> str:
     if stats is None:
         return "not reached"
+    if unit == "x":
+        return f"{stats['median']:.1f}x [{stats['min']:.1f}-{stats['max']:.1f}]"
     return f"{stats['median']:,.0f} [{stats['min']:,.0f}-{stats['max']:,.0f}]"
+
+
+def _cell(summary: dict[str, Any], metric: str) -> str:
+    cell = _fmt(summary[metric])
+    if summary["seeds_reached"] < summary["seeds"]:
+        cell += f" ({summary['seeds_reached']}/{summary['seeds']})"
+    return cell
+
+
+def _slope(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _report(result: dict[str, Any]) -> str:
     cfg = result["config"]
+    others = SFT_METHODS[1:]
     lines = [
         "# AutoTune scaling sweep",
         "",
         f"Clustered op-chain, m={cfg['clusters']} clusters, Zipf({cfg['zipf_exponent']}), T={cfg['steps']}, "
-        f"{cfg['seeds']} seeds, "
-        f"{cfg['test_prompts']} held-out prompts; {result['seconds']:.0f} s. Cells: median [min-max] over seeds "
-        "that reached accuracy 1 - eps (the count is given when some did not).",
+        f"{cfg['seeds']} seeds, {cfg['test_prompts']} held-out prompts; {result['seconds']:.0f} s. "
+        "Cells: median [min-max] over the seeds that reached accuracy 1 - eps (the count is given when some "
+        "did not). Oracle stop = the first evaluation whose held-out accuracy reaches 1 - eps (favours the run).",
         "",
         "## SFT: teacher demonstrations to reach accuracy 1 - eps",
         "",
-        "| eps | " + " | ".join(SFT_METHODS) + " | uniform / autotune | uniform / counterexample |",
-        "|---|" + "---|" * (len(SFT_METHODS) + 2),
+        "| eps | " + " | ".join(SFT_LABELS[m] for m in SFT_METHODS) + " |",
+        "|---|" + "---|" * len(SFT_METHODS),
     ]
     for e in cfg["sft_eps"]:
-        cells = []
-        for m in SFT_METHODS:
-            s = result["sft"][m][str(e)]
-            cell = _fmt(s["demonstrations"])
-            if s["seeds_reached"] < s["seeds"]:
-                cell += f" ({s['seeds_reached']}/{s['seeds']})"
-            cells.append(cell)
-        uni = _median(result["sft"]["uniform_sft"][str(e)], "demonstrations")
-        ratios = []
-        for m in ("autotune_sft", "counterexample_sft"):
-            other = _median(result["sft"][m][str(e)], "demonstrations")
-            ratios.append(f"{uni / other:.1f}x" if uni and other else "-")
-        lines.append(f"| {e} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
-    lines += ["", "## SFT: verifier calls", "", "| eps | " + " | ".join(SFT_METHODS) + " |"]
+        lines.append(
+            f"| {e} | " + " | ".join(_cell(result["sft"][m][str(e)], "demonstrations") for m in SFT_METHODS) + " |"
+        )
+    lines += [
+        "",
+        "## SFT: uniform's demonstrations / the method's (per seed, median [min-max])",
+        "",
+        "| eps | " + " | ".join(SFT_LABELS[m] for m in others) + " |",
+        "|---|" + "---|" * len(others),
+    ]
+    for e in cfg["sft_eps"]:
+        ratios = result["sft_ratio_to_uniform"]
+        lines.append(f"| {e} | " + " | ".join(_fmt(ratios[m][str(e)], "x") for m in others) + " |")
+    lines += ["", "## SFT: verifier calls", "", "| eps | " + " | ".join(SFT_LABELS[m] for m in SFT_METHODS) + " |"]
     lines.append("|---|" + "---|" * len(SFT_METHODS))
     for e in cfg["sft_eps"]:
         lines.append(
-            f"| {e} | " + " | ".join(_fmt(result["sft"][m][str(e)]["verifier_calls"]) for m in SFT_METHODS) + " |"
+            f"| {e} | " + " | ".join(_cell(result["sft"][m][str(e)], "verifier_calls") for m in SFT_METHODS) + " |"
         )
     lines += ["", "## Fitted log-log slopes (vs 1/eps, medians)", "", "| quantity | method | slope |", "|---|---|---|"]
     for quantity in ("sft_demonstrations", "sft_verifier_calls"):
         for m, slope in result["slopes"][quantity].items():
-            lines.append(f"| {quantity} | {m} | {'-' if slope is None else f'{slope:.2f}'} |")
-    for m, by_c in result["slopes"]["rl_rollouts"].items():
-        for c, slope in by_c.items():
-            lines.append(f"| rl_rollouts C={float(c):g} | {m} | {'-' if slope is None else f'{slope:.2f}'} |")
-    lines += ["", "## RL: total rollouts to reach accuracy 1 - eps", ""]
-    lines.append("| C | eps | rl_finetune | autotune_rl | autotune_rl reference share |")
-    lines.append("|---|---|---|---|---|")
-    for c in cfg["coverages"]:
-        for e in cfg["rl_eps"]:
-            base = result["rl"]["rl_finetune"][_ckey(c)][str(e)]
-            auto = result["rl"]["autotune_rl"][_ckey(c)][str(e)]
-            ref, total = _median(auto, "reference_rollouts"), _median(auto, "rollouts")
-            share = f"{ref / total:.0%}" if ref is not None and total else "-"
-            lines.append(f"| {c:g} | {e} | {_fmt(base['rollouts'])} | {_fmt(auto['rollouts'])} | {share} |")
-    lines += ["", "Plots: `sft_demonstrations.png`, `rl_rollouts.png`. Raw numbers: `scaling.json`.", ""]
+            lines.append(f"| {quantity} | {m} | {_slope(slope)} |")
+    if cfg["rl"]:
+        for quantity in ("rl_rollouts", "rl_reference_rollouts"):
+            for m, by_c in result["slopes"][quantity].items():
+                for c, slope in by_c.items():
+                    lines.append(f"| {quantity} C={float(c):g} | {m} | {_slope(slope)} |")
+        lines += [
+            "",
+            "## RL: rollouts to reach accuracy 1 - eps (total; reference-model rollouts in the second table)",
+            "",
+        ]
+        for metric in ("rollouts", "reference_rollouts"):
+            lines.append("| C | eps | " + " | ".join(RL_METHODS) + " |")
+            lines.append("|---|---|" + "---|" * len(RL_METHODS))
+            for c in cfg["coverages"]:
+                for e in cfg["rl_eps"]:
+                    cells = [_cell(result["rl"][m][_ckey(c)][str(e)], metric) for m in RL_METHODS]
+                    lines.append(f"| {c:g} | {e} | " + " | ".join(cells) + " |")
+            lines.append("")
+    lines += ["Plots: `sft_demonstrations.png`, `rl_rollouts.png`. Raw numbers: `scaling.json`.", ""]
     return "\n".join(lines)
