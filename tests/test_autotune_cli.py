@@ -39,6 +39,19 @@ def test_sft_and_rl_commands_run(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_autotune_run_writes_phase_records_and_plot(tmp_path):
+    args = ["autotune", "sft", "--method", "autotune", "--eps", "0.1", "--test-prompts", "500"]
+    args += ["--task-config", '{"clusters": 16, "steps": 3}', "--reuse-supervision", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "result.json").read_text())
+    k = data["extra"]["k"]
+    assert len(data["phases"]) == k and len(data["extra"]["vote_error"]) == k
+    assert len(data["extra"]["potential"]) == k + 1
+    assert data["extra"]["vote_error"][-1] == pytest.approx(1 - data["accuracy"])
+    assert (tmp_path / "phases.png").stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     ("args", "option"),
     [
@@ -47,6 +60,9 @@ def test_sft_and_rl_commands_run(tmp_path):
         (["sft", "--task", "op_chain"], "--learner"),
         (["rl", "--coverage", "0.5"], "coverage"),
         (["sft", "--method", "magic"], "--method"),
+        (["sft", "--task-config", "{not json"], "--task-config"),
+        (["sft", "--task-config", "[1, 2]"], "--task-config"),
+        (["sft", "--task-config", '{"clusterz": 3}'], "clusterz"),
     ],
 )
 def test_bad_input_is_a_config_error_naming_the_option(args, option):

@@ -24,12 +24,23 @@ RL_METHODS = ("rlfinetune", "autotune")
 LEARNERS = ("tabular", "transformer")
 
 
-def _family(task: str, seed: int, level: int | None):
+def _task_config(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--task-config: not valid JSON ({exc.msg} at column {exc.colno}): {text!r}") from None
+    require(isinstance(values, dict), "--task-config", f"must be a JSON object, got {text!r}")
+    return values
+
+
+def _family(task: str, seed: int, level: int | None, task_config: str | None = None):
     from autocurriculum.tasks import make_task_family
 
     try:
         extra = {"table_seed": seed} if task == "clustered_op_chain" else {}
-        family = make_task_family(task, {"seed": seed, **extra})
+        family = make_task_family(task, {"seed": seed, **extra, **_task_config(task_config)})
     except UnknownNameError as exc:
         raise ConfigError(f"--task: {exc}") from None
     if level is not None:
@@ -73,11 +84,22 @@ def _print(result: Any, out: Path | None) -> None:
     console.print(table)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=float))
-        console.print(f"wrote {out / 'result.json'}")
+        data = result.to_dict()
+        (out / "result.json").write_text(json.dumps(data, indent=2, default=float))
+        written = ["result.json"]
+        if result.phases:
+            from autocurriculum.experiments.autotune_phases import plot_phases
+
+            plot_phases(data, out / "phases.png")
+            written.append("phases.png")
+        console.print(f"wrote {', '.join(str(out / name) for name in written)}")
 
 
 TaskOption = Annotated[str, typer.Option(help="Registered task family (see `autocurriculum tasks`).")]
+TaskConfigOption = Annotated[
+    str | None,
+    typer.Option(help='Task family settings as JSON, e.g. \'{"clusters": 16, "steps": 4}\' (see its config).'),
+]
 LevelOption = Annotated[int | None, typer.Option(help="Difficulty level of the prompts (default: the hardest).")]
 EpsOption = Annotated[float, typer.Option(help="Target outcome error eps (sets k and the stopping rules).")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the prompts, the hidden table and the learners.")]
@@ -99,9 +121,14 @@ def sft(
         str, typer.Option(help="uniform | autotune (faithful) | counterexample (practical).")
     ] = "autotune",
     task: TaskOption = "clustered_op_chain",
+    task_config: TaskConfigOption = None,
     level: LevelOption = None,
     eps: EpsOption = 0.01,
     demos: Annotated[int, typer.Option(help="uniform only: demonstrations to buy.")] = 2000,
+    batch: Annotated[int, typer.Option(help="counterexample only: fresh prompts checked per update.")] = 8,
+    max_prompts: Annotated[
+        int, typer.Option(help="counterexample only: prompts drawn before giving up (reported).")
+    ] = 2_000_000,
     learner: Annotated[str, typer.Option(help="tabular (exact ERM, clustered_op_chain) or transformer.")] = "tabular",
     steps_per_fit: Annotated[int, typer.Option(help="transformer: AdamW steps each time demonstrations arrive.")] = 200,
     d_model: Annotated[int, typer.Option(help="transformer: model width.")] = 64,
@@ -128,7 +155,7 @@ def sft(
     _check_eps(eps)
     require(demos >= 1, "--demos", f"must be >= 1, got {demos}")
     require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
-    family = _family(task, seed, level)
+    family = _family(task, seed, level, task_config)
     model, make = _learner(learner, family, steps_per_fit=steps_per_fit, d_model=d_model)
     problem = make(level)
     test = problem.test_prompts(test_prompts)
@@ -141,9 +168,9 @@ def sft(
         config = build_config(AutoTuneConfig, values, "sft")
         result = autotune_sft(problem, model, teacher, config, test)
     else:
-        result = counterexample_sft(
-            problem, model, teacher, build_config(CounterexampleConfig, {"eps": eps}, "sft"), test, seed
-        )
+        values = {"eps": eps, "batch": batch, "max_prompts": max_prompts}
+        config = build_config(CounterexampleConfig, values, "sft")
+        result = counterexample_sft(problem, model, teacher, config, test, seed)
     _print(result, out)
 
 
@@ -151,6 +178,7 @@ def sft(
 def rl(
     method: Annotated[str, typer.Option(help="rlfinetune (baseline) | autotune (AutoTune-RL).")] = "autotune",
     task: TaskOption = "clustered_op_chain",
+    task_config: TaskConfigOption = None,
     level: LevelOption = None,
     coverage: Annotated[float, typer.Option(help="Coverage C of the reference model: pi_ref(y*|x) >= 1/C.")] = 16,
     eps: EpsOption = 0.01,
@@ -168,7 +196,7 @@ def rl(
     _check_eps(eps)
     require(prompts >= 1, "--prompts", f"must be >= 1, got {prompts}")
     require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
-    family = _family(task, seed, level)
+    family = _family(task, seed, level, task_config)
     model, make = _learner("tabular", family, rl=True)
     problem = make(level)
     reference = ReferenceModel(problem, coverage, seed)

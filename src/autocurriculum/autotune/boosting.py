@@ -241,10 +241,13 @@ def run_boosting(
 
 
 def ensemble_report(problem: Problem, members: Sequence[Hypothesis], test: Prompts, variant: str = "deterministic"):
-    """Test accuracy of the plurality vote and the potential Phi_j = E[beta_{j,k}(rank_j)] (not charged)."""
+    """Held-out accuracy of the plurality vote, the potential Phi_j = E[beta_{j,k}(rank_j)] for j = 0..k, each
+    member's accuracy, and the realized error of the vote of the first j members for j = 1..k (not charged)."""
     completions = [m.predict(test) for m in members]
     correct = np.array([problem.correct(test, c) for c in completions], dtype=bool)
-    accuracy = float(problem.correct(test, problem.vote(completions)).mean())
+    prefix_accuracy = [
+        float(problem.correct(test, problem.vote(completions[: j + 1])).mean()) for j in range(len(members))
+    ]
     k = len(members)
     beta = beta_table(k, vote_rule(variant))
     rank = np.zeros(len(test), dtype=np.int64)
@@ -253,4 +256,4 @@ def ensemble_report(problem: Problem, members: Sequence[Hypothesis], test: Promp
         rank += correct[j]
         potential.append(float(beta[j + 1, rank].mean()))
     member_accuracy = [float(c.mean()) for c in correct]
-    return accuracy, potential, member_accuracy
+    return prefix_accuracy[-1], potential, member_accuracy, [1 - a for a in prefix_accuracy]

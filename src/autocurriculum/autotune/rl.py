@@ -105,7 +105,7 @@ def autotune_rl(
     outcome = run_boosting(
         problem, learner, lambda prompts: reference_supervision(problem, reference, prompts, m), config, on_phase
     )
-    accuracy, potential, member_accuracy = ensemble_report(problem, outcome.members, test, outcome.variant)
+    accuracy, potential, member_accuracy, vote_error = ensemble_report(problem, outcome.members, test, outcome.variant)
     costs = problem.costs.as_dict()
     return RunResult(
         "autotune_rl",
@@ -121,5 +121,6 @@ def autotune_rl(
             "aborted_phases": sum(p.aborted for p in outcome.phases),
             "potential": potential,
             "member_accuracy": member_accuracy,
+            "vote_error": vote_error,
         },
     )

@@ -81,7 +81,7 @@ def autotune_sft(
 ) -> RunResult:
     """Faithful AutoTune-SFT: k boosting phases, demonstrations bought only for accepted prompts, plurality vote."""
     outcome = run_boosting(problem, learner, lambda prompts: teacher.demonstrate(problem, prompts), config, on_phase)
-    accuracy, potential, member_accuracy = ensemble_report(problem, outcome.members, test, outcome.variant)
+    accuracy, potential, member_accuracy, vote_error = ensemble_report(problem, outcome.members, test, outcome.variant)
     return RunResult(
         "autotune_sft",
         problem.costs.as_dict(),
@@ -95,6 +95,7 @@ def autotune_sft(
             "weak_target_missed": sum(not p.weak_target_met and not p.aborted for p in outcome.phases),
             "potential": potential,
             "member_accuracy": member_accuracy,
+            "vote_error": vote_error,
         },
     )
 
@@ -105,7 +106,11 @@ class CounterexampleConfig:
 
     eps: float = option(0.01, "Target outcome error; the run stops after ln(1/delta)/eps consecutive passes.")
     delta: float = option(0.05, "Confidence of the stopping rule: P[stop with error > eps] <= delta.")
-    batch: int = option(64, "Fresh prompts checked by the verifier before each update.")
+    batch: int = option(
+        8,
+        "Fresh prompts checked by the verifier before each update. Small batches buy fewer demonstrations "
+        "(a failure the previous update would have fixed is not bought twice); large ones update less often.",
+    )
     max_prompts: int = option(2_000_000, "Most prompts drawn before giving up (reported).")
     eval_every: int = option(
         0,
