@@ -108,3 +108,17 @@ def test_scaling_writes_the_report_files(tmp_path, monkeypatch):
     assert "uniform_sft" in data["slopes"]["sft_demonstrations"]
     for name in ("report.md", "sft_demonstrations.png", "rl_rollouts.png"):
         assert (tmp_path / name).exists()
+
+
+def test_faithful_floor_counts_majority_demonstrations_of_the_needed_clusters():
+    import math
+
+    from autocurriculum.autotune import choose_k
+    from autocurriculum.experiments.autotune_scaling import faithful_floor
+
+    # equal clusters: 100 of them, eps=0.1 -> shown mass >= 1 - 0.11 -> 89 clusters, each shown ceil(k/2) times
+    assert faithful_floor(0.1, 100, 0.0) == math.ceil(choose_k(0.1) / 2) * 89
+    floors = [faithful_floor(e, 128, 1.1) for e in (0.2, 0.1, 0.05, 0.01)]
+    assert floors == sorted(floors) and floors[-1] <= math.ceil(choose_k(0.01) / 2) * 128
+    # a heavier tail needs fewer clusters for the same eps
+    assert faithful_floor(0.01, 128, 3.0) < faithful_floor(0.01, 128, 1.1)

@@ -124,6 +124,25 @@ def fit_slope(eps: list[float], values: list[float | None]) -> float | None:
     return float(np.polyfit(x, y, 1)[0])
 
 
+def faithful_floor(eps: float, clusters: int, zipf_exponent: float, modulus: int = 11) -> int:
+    """Fewest demonstrations faithful AutoTune-SFT with fresh tabular learners can need to reach error eps.
+
+    A fresh member that has no demonstration of cluster c predicts the default row (all '+') there, so every
+    such member casts the same wrong chain and the right answer wins the vote only if about half the members
+    (ceil(k/2)) were shown c. Unshown clusters are still right by chance (about 1/modulus), so the shown
+    clusters must carry mass >= 1 - eps * modulus / (modulus - 1); the floor is ceil(k/2) times the fewest
+    (most frequent) clusters that carry it. It ignores ambiguous demonstrations and repeats, so it is optimistic.
+    """
+    from autocurriculum.autotune.weights import choose_k
+    from autocurriculum.tasks.clustered_op_chain import zipf_probabilities
+
+    k = choose_k(eps)
+    needed_mass = 1 - eps * modulus / (modulus - 1)
+    cumulative = np.cumsum(np.sort(zipf_probabilities(clusters, zipf_exponent))[::-1])
+    shown = int(np.searchsorted(cumulative, needed_mass - 1e-12) + 1) if needed_mass > 0 else 0
+    return math.ceil(k / 2) * min(shown, clusters)
+
+
 def _median(summary: dict[str, Any], metric: str) -> float | None:
     stats = summary.get(metric)
     return None if stats is None else stats["median"]
@@ -264,6 +283,7 @@ def run_scaling(config: ScalingConfig, out: Path, progress: bool = True) -> dict
             m: {str(e): _ratios(sft_points["uniform_sft"][e], sft_points[m][e]) for e in config.sft_eps}
             for m in SFT_METHODS[1:]
         },
+        "faithful_floor": {str(e): faithful_floor(e, config.clusters, config.zipf_exponent) for e in config.sft_eps},
         "rl": rl,
         "slopes": slopes,
         "seconds": time.perf_counter() - started,
@@ -398,7 +418,11 @@ def _report(result: dict[str, Any]) -> str:
         lines.append(
             f"| {e} | " + " | ".join(_cell(result["sft"][m][str(e)], "demonstrations") for m in SFT_METHODS) + " |"
         )
+    floor = ", ".join(f"{int(v):,} at eps={e}" for e, v in result["faithful_floor"].items())
     lines += [
+        "",
+        f"Floor for faithful AutoTune with fresh tabular learners, ceil(k/2) x the clusters it must show "
+        f"(`faithful_floor`): {floor}.",
         "",
         "## SFT: uniform's demonstrations / the method's (per seed, median [min-max])",
         "",
