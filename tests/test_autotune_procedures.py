@@ -205,3 +205,14 @@ def test_import_does_not_pull_torch():
 
     code = "import sys, autocurriculum.autotune; sys.exit(1 if 'torch' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_counterexample_stopping_rule_spends_delta_over_all_model_versions():
+    import math
+
+    config = CounterexampleConfig(eps=0.01, delta=0.05)
+    assert config.passes_needed(0) == math.ceil(math.log(2 / 0.05) / 0.01)
+    needed = [config.passes_needed(u) for u in range(50)]
+    assert needed == sorted(needed) and needed[-1] > needed[0]
+    # the per-version confidences delta / ((u+1)(u+2)) telescope to delta
+    assert sum(0.05 / ((u + 1) * (u + 2)) for u in range(100_000)) == pytest.approx(0.05, rel=1e-4)

@@ -104,8 +104,8 @@ def autotune_sft(
 class CounterexampleConfig:
     """Practical AutoTune-SFT ("learning from counterexamples"): one model, demonstrations only where it fails."""
 
-    eps: float = option(0.01, "Target outcome error; the run stops after ln(1/delta)/eps consecutive passes.")
-    delta: float = option(0.05, "Confidence of the stopping rule: P[stop with error > eps] <= delta.")
+    eps: float = option(0.01, "Target outcome error; the run stops once the model passes a run of fresh prompts.")
+    delta: float = option(0.05, "Confidence of the stopping rule: P[stop with error > eps] <= delta, whole run.")
     batch: int = option(
         8,
         "Fresh prompts checked by the verifier before each update. Small batches buy fewer demonstrations "
@@ -125,9 +125,13 @@ class CounterexampleConfig:
         require(self.max_prompts >= 1, "max_prompts", f"must be >= 1, got {self.max_prompts}")
         require(self.eval_every >= 0, "eval_every", f"must be >= 0, got {self.eval_every}")
 
-    @property
-    def passes_needed(self) -> int:
-        return math.ceil(math.log(1 / self.delta) / self.eps)
+    def passes_needed(self, updates: int) -> int:
+        """Consecutive passes that certify the model after ``updates`` updates.
+
+        Model u is tested at confidence delta / ((u+1)(u+2)); these sum to delta over the run, so the rule
+        holds for the whole run rather than for one model (testing every version at delta would not).
+        """
+        return math.ceil(math.log((updates + 1) * (updates + 2) / self.delta) / self.eps)
 
 
 def counterexample_sft(
@@ -135,8 +139,9 @@ def counterexample_sft(
 ) -> RunResult:
     """Check fresh prompts with the verifier; buy demonstrations for the failures; continue training; repeat.
 
-    Stops once the current model passes ``ceil(ln(1/delta)/eps)`` consecutive fresh prompts: if its error
-    were above eps this happens with probability <= delta (the random-counterexample stopping rule).
+    Stops once the current model (after u updates) passes ``ceil(ln((u+1)(u+2)/delta)/eps)`` consecutive
+    fresh prompts: the chance that any model with error above eps is certified is <= delta (the
+    random-counterexample stopping rule with a union bound over the model versions).
     """
     config.validate()
     hypothesis = learner.new(problem, seed)
@@ -150,7 +155,7 @@ def counterexample_sft(
 
     if config.eval_every:
         evaluate()
-    while streak < config.passes_needed and problem.costs.prompts_drawn < config.max_prompts:
+    while streak < config.passes_needed(updates) and problem.costs.prompts_drawn < config.max_prompts:
         batch = problem.draw(config.batch)
         problem.costs.learner_rollouts += len(batch)
         ok = problem.verify(batch, hypothesis.predict(batch))
@@ -173,5 +178,5 @@ def counterexample_sft(
         accuracy,
         target_error=config.eps,
         curve=curve,
-        extra={"updates": updates, "stopped_by_rule": streak >= config.passes_needed},
+        extra={"updates": updates, "stopped_by_rule": streak >= config.passes_needed(updates)},
     )
