@@ -63,6 +63,8 @@ def test_autotune_run_writes_phase_records_and_plot(tmp_path):
         (["sft", "--task-config", "{not json"], "--task-config"),
         (["sft", "--task-config", "[1, 2]"], "--task-config"),
         (["sft", "--task-config", '{"clusterz": 3}'], "clusterz"),
+        (["sft", "--autotune-config", '{"chunk": 0}'], "chunk"),
+        (["rl", "--autotune-config", '{"chunks": 8}'], "--autotune-config"),
     ],
 )
 def test_bad_input_is_a_config_error_naming_the_option(args, option):

@@ -66,3 +66,34 @@ def test_tinygpt_teacher_failures_are_counted_not_raised():
         r.costs["teacher_calls"] >= 2
         and r.costs["teacher_failures"] == r.costs["teacher_calls"] - r.costs["teacher_demonstrations"]
     )
+
+
+def test_reused_supervision_warm_starts_a_transformer_member_with_one_fit():
+    from autocurriculum.autotune.boosting import run_boosting
+
+    p = problem()
+    fits_by_member: list[list[int]] = []  # sizes of each fit call, per member
+
+    class CountingLearner(TransformerLearner):
+        def new(self, problem, seed):
+            hypothesis = super().new(problem, seed)
+            original, sizes = hypothesis.fit, []
+            fits_by_member.append(sizes)
+
+            def fit(prompts, supervision):
+                sizes.append(len(prompts))
+                return original(prompts, supervision)
+
+            hypothesis.fit = fit
+            return hypothesis
+
+    config = AutoTuneConfig(
+        k=2, eps=0.3, validation_size=8, chunk=8, max_phase_train=16, draw_batch=32, reuse_supervision=True
+    )
+    teacher = ProgrammaticTeacher()
+    outcome = run_boosting(p, CountingLearner(TINY), lambda prompts: teacher.demonstrate(p, prompts), config)
+    first, second = fits_by_member
+    assert sum(first) == outcome.phases[0].demonstrations > 0
+    # member 1 starts with one fit on everything member 0 was shown, then buys only its own phase's prompts
+    assert second[0] == sum(first)
+    assert sum(second[1:]) == outcome.phases[1].demonstrations

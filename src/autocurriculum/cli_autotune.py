@@ -24,14 +24,14 @@ RL_METHODS = ("rlfinetune", "autotune")
 LEARNERS = ("tabular", "transformer")
 
 
-def _task_config(text: str | None) -> dict[str, Any]:
+def _json_object(text: str | None, option: str) -> dict[str, Any]:
     if not text:
         return {}
     try:
         values = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"--task-config: not valid JSON ({exc.msg} at column {exc.colno}): {text!r}") from None
-    require(isinstance(values, dict), "--task-config", f"must be a JSON object, got {text!r}")
+        raise ConfigError(f"{option}: not valid JSON ({exc.msg} at column {exc.colno}): {text!r}") from None
+    require(isinstance(values, dict), option, f"must be a JSON object, got {text!r}")
     return values
 
 
@@ -40,7 +40,7 @@ def _family(task: str, seed: int, level: int | None, task_config: str | None = N
 
     try:
         extra = {"table_seed": seed} if task == "clustered_op_chain" else {}
-        family = make_task_family(task, {"seed": seed, **extra, **_task_config(task_config)})
+        family = make_task_family(task, {"seed": seed, **extra, **_json_object(task_config, "--task-config")})
     except UnknownNameError as exc:
         raise ConfigError(f"--task: {exc}") from None
     if level is not None:
@@ -105,6 +105,10 @@ EpsOption = Annotated[float, typer.Option(help="Target outcome error eps (sets k
 SeedOption = Annotated[int, typer.Option(help="Seed of the prompts, the hidden table and the learners.")]
 TestOption = Annotated[int, typer.Option(help="Held-out prompts used to measure accuracy (not charged).")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Directory for result.json (optional).")]
+AutoTuneConfigOption = Annotated[
+    str | None,
+    typer.Option(help='autotune: more AutoTuneConfig fields as JSON, e.g. \'{"chunk": 32, "max_phase_train": 512}\'.'),
+]
 ReuseOption = Annotated[
     bool,
     typer.Option(
@@ -136,6 +140,7 @@ def sft(
         str, typer.Option(help="autotune: 'deterministic' (3/4, k/2) or 'stochastic'.")
     ] = "deterministic",
     reuse_supervision: ReuseOption = False,
+    autotune_config: AutoTuneConfigOption = None,
     seed: SeedOption = 0,
     test_prompts: TestOption = 5000,
     out: OutOption = None,
@@ -165,7 +170,8 @@ def sft(
         result = uniform_sft(problem, model, teacher, config, test, seed)
     elif method == "autotune":
         values = {"eps": eps, "variant": variant, "seed": seed, "reuse_supervision": reuse_supervision}
-        config = build_config(AutoTuneConfig, values, "sft")
+        values.update(_json_object(autotune_config, "--autotune-config"))
+        config = build_config(AutoTuneConfig, values, "--autotune-config")
         result = autotune_sft(problem, model, teacher, config, test)
     else:
         values = {"eps": eps, "batch": batch, "max_prompts": max_prompts}
@@ -185,6 +191,7 @@ def rl(
     prompts: Annotated[int, typer.Option(help="rlfinetune only: prompts, each with m reference rollouts.")] = 2000,
     miss_probability: Annotated[float, typer.Option(help="Sets m = ceil(C ln(1/miss)) rollouts per prompt.")] = 0.01,
     reuse_supervision: ReuseOption = False,
+    autotune_config: AutoTuneConfigOption = None,
     seed: SeedOption = 0,
     test_prompts: TestOption = 5000,
     out: OutOption = None,
@@ -209,7 +216,9 @@ def rl(
         )
         result = rl_finetune(problem, reference, model, config, test, seed)
     else:
-        config = build_config(AutoTuneConfig, {"eps": eps, "seed": seed, "reuse_supervision": reuse_supervision}, "rl")
+        values = {"eps": eps, "seed": seed, "reuse_supervision": reuse_supervision}
+        values.update(_json_object(autotune_config, "--autotune-config"))
+        config = build_config(AutoTuneConfig, values, "--autotune-config")
         result = autotune_rl(problem, reference, model, config, test, miss_probability=miss_probability)
     _print(result, out)
 

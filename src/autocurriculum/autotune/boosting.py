@@ -123,6 +123,13 @@ def member_correct(
     return np.array(rows, dtype=bool).reshape(len(members), n)
 
 
+def _merge(supervision: list[Any]) -> Any:
+    """Concatenate supervision batches: arrays (tabular SFT states) or lists (texts, accepted chain sets)."""
+    if all(isinstance(part, np.ndarray) for part in supervision):
+        return np.concatenate(supervision)
+    return [item for part in supervision for item in part]
+
+
 class _PhaseSampler:
     """Verifier-guided rejection sampling of one phase (the paper's Sample), with a buffer of extra accepts."""
 
@@ -195,9 +202,10 @@ def run_boosting(
         sampler = _PhaseSampler(problem, members, record, config, rng, k, abort_rate, min_draws, max_prompts)
         pull = sampler.pull
         hypothesis = learner.new(problem, seed=config.seed * 10_007 + j)
-        if config.reuse_supervision:
-            for old_prompts, old_supervision in bought:
-                problem.costs.learner_training_steps += hypothesis.fit(old_prompts, old_supervision)
+        if config.reuse_supervision and bought:
+            # one fit on the union: a transformer then trains its steps once, not once per earlier batch
+            old_prompts = Prompts.concat([prompts for prompts, _ in bought])
+            problem.costs.learner_training_steps += hypothesis.fit(old_prompts, _merge([sup for _, sup in bought]))
 
         def train(prompts: Prompts, hypothesis: Hypothesis = hypothesis, record: PhaseRecord = record) -> None:
             if len(prompts) == 0:
