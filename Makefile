@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-streaming benchmark-autotune clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-streaming benchmark-autotune benchmark-autotune-transformer clean
 
 setup: $(STAMP)
 
@@ -45,9 +45,16 @@ benchmark: setup
 benchmark-streaming: setup
 	$(BIN)/autocurriculum compare --config benchmarks/streaming.yaml --out runs/benchmark-streaming
 
-# Issue 3: AutoTune scaling sweep (eps and coverage C, 3 seeds; about 10 minutes).
+# Issue 3: AutoTune scaling sweep on the research note's task (eps and coverage C, 5 seeds; about 15 minutes),
+# then the heavy-tailed instance where faithful AutoTune overtakes uniform SFT (SFT only, 3 seeds; about 13 minutes).
 benchmark-autotune: setup
 	$(BIN)/autocurriculum autotune scaling --out runs/autotune-scaling
+	$(BIN)/autocurriculum autotune scaling --out runs/autotune-heavy-tail --no-rl --seeds 3 --zipf-exponent 3 \
+		--sft-eps 0.05,0.02,0.01,0.005,0.002,0.001
+
+# Issue 3, T1b: the testbed transformer as AutoTune's learner (one seed, small instance).
+benchmark-autotune-transformer: setup
+	BIN=$(BIN)/autocurriculum PYTHON=$(BIN)/python bash benchmarks/autotune_transformer.sh runs/autotune-transformer
 
 clean:
 	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache
