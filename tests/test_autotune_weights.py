@@ -93,3 +93,11 @@ def test_plurality_vote_int_agrees_with_generic():
     generic = plurality_vote([[None if a < 0 else int(a) for a in row] for row in answers])
     fast = plurality_vote_int(answers, 4)
     assert [(-1 if g is None else g) for g in generic] == fast.tolist()
+
+
+def test_weak_error_follows_the_variant_unless_set():
+    from autocurriculum.autotune import AutoTuneConfig
+
+    assert AutoTuneConfig().resolved_weak_error() == 0.25
+    assert AutoTuneConfig(variant="stochastic").resolved_weak_error() == 0.1
+    assert AutoTuneConfig(variant="stochastic", weak_error=0.2).resolved_weak_error() == 0.2

@@ -33,7 +33,11 @@ class AutoTuneConfig:
     eps: float = option(0.01, "Target outcome error; sets k (number of phases) and the abort rate eps/(4 sqrt k).")
     variant: str = option("deterministic", "'deterministic' (3/4-coins, majority) or 'stochastic' (9/10, 4k/5).")
     k: int | None = option(None, "Number of phases; None = smallest k with P[Bin(k,p) <= threshold] <= eps/2.")
-    weak_error: float = option(0.25, "A weak learner is done when its validation error is <= this (paper: err* = 1/4).")
+    weak_error: float | None = option(
+        None,
+        "A weak learner is done when its validation error is <= this; None = 1 - p of the variant's coins "
+        "(the paper's err*: 1/4 deterministic, 1/10 stochastic, where 'error' means Monte Carlo accuracy < 9/10).",
+    )
     validation_size: int = option(48, "Accepted prompts per phase held back to estimate the weak error (no demos).")
     chunk: int = option(8, "Accepted prompts supervised per training round of a phase.")
     max_phase_train: int = option(2048, "Most supervised prompts per phase before moving on (reported).")
@@ -52,7 +56,11 @@ class AutoTuneConfig:
         require(0 < self.eps < 1, "eps", f"must be in (0, 1), got {self.eps}")
         vote_rule(self.variant)
         require(self.k is None or self.k >= 1, "k", f"must be >= 1, got {self.k}")
-        require(0 < self.weak_error < 0.5, "weak_error", f"must be in (0, 0.5), got {self.weak_error}")
+        require(
+            self.weak_error is None or 0 < self.weak_error < 0.5,
+            "weak_error",
+            f"must be in (0, 0.5), got {self.weak_error}",
+        )
         require(self.validation_size >= 1, "validation_size", f"must be >= 1, got {self.validation_size}")
         require(self.chunk >= 1, "chunk", f"must be >= 1, got {self.chunk}")
         require(self.max_phase_train >= 1, "max_phase_train", f"must be >= 1, got {self.max_phase_train}")
@@ -64,6 +72,9 @@ class AutoTuneConfig:
         )
         require(self.mc_samples >= 1, "mc_samples", f"must be >= 1, got {self.mc_samples}")
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
+
+    def resolved_weak_error(self) -> float:
+        return self.weak_error if self.weak_error is not None else round(1 - vote_rule(self.variant).p, 12)
 
     def resolved_k(self) -> int:
         return self.k if self.k is not None else choose_k(self.eps, vote_rule(self.variant))
@@ -188,6 +199,7 @@ def run_boosting(
 ) -> BoostingOutcome:
     config.validate()
     k = config.resolved_k()
+    weak_error = config.resolved_weak_error()
     rng = np.random.default_rng([config.seed, 0xB00])
     abort_rate = config.eps / (4 * math.sqrt(k))
     min_draws = math.ceil(4 / abort_rate)  # enough draws to expect 4 acceptances at the abort rate
@@ -223,7 +235,7 @@ def run_boosting(
         def check(hypothesis: Hypothesis = hypothesis, record: PhaseRecord = record, held: Prompts = validation):
             correct = member_correct(problem, [hypothesis], held, config.variant, config.mc_samples)[0]
             record.validation_error = float(1 - correct.mean()) if len(held) else float("nan")
-            record.weak_target_met = record.validation_error <= config.weak_error
+            record.weak_target_met = record.validation_error <= weak_error
             return record.weak_target_met
 
         if config.reuse_supervision and bought and not record.aborted:
