@@ -68,32 +68,32 @@ def test_tinygpt_teacher_failures_are_counted_not_raised():
     )
 
 
-def test_reused_supervision_warm_starts_a_transformer_member_with_one_fit():
+def test_reused_supervision_continues_a_transformer_from_the_previous_member():
     from autocurriculum.autotune.boosting import run_boosting
 
     p = problem()
-    fits_by_member: list[list[int]] = []  # sizes of each fit call, per member
-
-    class CountingLearner(TransformerLearner):
-        def new(self, problem, seed):
-            hypothesis = super().new(problem, seed)
-            original, sizes = hypothesis.fit, []
-            fits_by_member.append(sizes)
-
-            def fit(prompts, supervision):
-                sizes.append(len(prompts))
-                return original(prompts, supervision)
-
-            hypothesis.fit = fit
-            return hypothesis
-
     config = AutoTuneConfig(
         k=2, eps=0.3, validation_size=8, chunk=8, max_phase_train=16, draw_batch=32, reuse_supervision=True
     )
     teacher = ProgrammaticTeacher()
-    outcome = run_boosting(p, CountingLearner(TINY), lambda prompts: teacher.demonstrate(p, prompts), config)
-    first, second = fits_by_member
-    assert sum(first) == outcome.phases[0].demonstrations > 0
-    # member 1 starts with one fit on everything member 0 was shown, then buys only its own phase's prompts
-    assert second[0] == sum(first)
-    assert sum(second[1:]) == outcome.phases[1].demonstrations
+    outcome = run_boosting(p, TransformerLearner(TINY), lambda prompts: teacher.demonstrate(p, prompts), config)
+    first, second = outcome.members
+    assert len(first.examples) == outcome.phases[0].demonstrations > 0
+    # member 1 starts from member 0's demonstrations and weights, then adds only its own phase's
+    assert second.examples[: len(first.examples)] == first.examples
+    assert len(second.examples) == len(first.examples) + outcome.phases[1].demonstrations
+    assert second.model is not first.model
+    same = all(torch.equal(a, b) for a, b in zip(first.model.parameters(), second.model.parameters(), strict=True))
+    assert same == (outcome.phases[1].demonstrations == 0)  # trained further only if it bought something
+
+
+def test_warm_copy_is_independent_of_the_original():
+    p = problem()
+    hyp = TransformerLearner(TINY).new(p, 0)
+    twin = hyp.warm_copy(1)
+    assert all(torch.equal(a, b) for a, b in zip(hyp.model.parameters(), twin.model.parameters(), strict=True))
+    batch = p.draw(8)
+    rows, supervision = ProgrammaticTeacher().demonstrate(p, batch)
+    twin.fit(batch.take(rows), supervision)
+    assert hyp.examples == [] and len(twin.examples) == len(rows)
+    assert not all(torch.equal(a, b) for a, b in zip(hyp.model.parameters(), twin.model.parameters(), strict=True))

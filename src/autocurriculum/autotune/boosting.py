@@ -213,11 +213,17 @@ def run_boosting(
         before = problem.costs.copy()
         sampler = _PhaseSampler(problem, members, record, config, rng, k, abort_rate, min_draws, max_prompts)
         pull = sampler.pull
-        hypothesis = learner.new(problem, seed=config.seed * 10_007 + j)
-        if config.reuse_supervision and bought:
-            # one fit on the union: a transformer then trains its steps once, not once per earlier batch
-            old_prompts = Prompts.concat([prompts for prompts, _ in bought])
-            problem.costs.learner_training_steps += hypothesis.fit(old_prompts, _merge([sup for _, sup in bought]))
+        seed = config.seed * 10_007 + j
+        if config.reuse_supervision and bought and hasattr(members[-1], "warm_copy"):
+            # SGD learners continue from the last member (it was trained on everything bought so far)
+            hypothesis = members[-1].warm_copy(seed)
+        else:
+            hypothesis = learner.new(problem, seed=seed)
+            if config.reuse_supervision and bought:
+                # exact ERM: refit on the union in one call
+                old_prompts = Prompts.concat([prompts for prompts, _ in bought])
+                supervision = _merge([sup for _, sup in bought])
+                problem.costs.learner_training_steps += hypothesis.fit(old_prompts, supervision)
 
         def train(prompts: Prompts, hypothesis: Hypothesis = hypothesis, record: PhaseRecord = record) -> None:
             if len(prompts) == 0:

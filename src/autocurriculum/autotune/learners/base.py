@@ -25,6 +25,9 @@ class Hypothesis(Protocol):
         """One sampled completion per prompt (equal to ``predict`` for deterministic models)."""
         ...
 
+    # Optional: ``warm_copy(seed) -> Hypothesis``, a new member that continues from this one's parameters and
+    # training set. AutoTune's ``reuse_supervision`` prefers it to refitting a fresh member on the union.
+
 
 @runtime_checkable
 class Learner(Protocol):

@@ -60,6 +60,27 @@ class TransformerHypothesis:
         self.examples: list[tuple[str, str]] = []
         self.generator = torch.Generator().manual_seed(seed)
 
+    def warm_copy(self, seed: int) -> TransformerHypothesis:
+        """A new member that starts from this one's weights and demonstrations (fresh optimizer state).
+
+        AutoTune's ``reuse_supervision`` uses it: an SGD learner refit from scratch on the union of earlier
+        demonstrations would, under a fixed step budget, be weaker than the member it replaces.
+        """
+        import copy
+
+        import torch
+
+        from autocurriculum.trainers import SFTTrainer
+
+        twin = object.__new__(TransformerHypothesis)
+        twin.problem, twin.config, twin.tokenizer = self.problem, self.config, self.tokenizer
+        twin.max_new_tokens = self.max_new_tokens
+        twin.model = copy.deepcopy(self.model)
+        twin.trainer = SFTTrainer(twin.model, self.tokenizer, self.trainer.config, seed)
+        twin.examples = list(self.examples)
+        twin.generator = torch.Generator().manual_seed(seed)
+        return twin
+
     def fit(self, prompts: Prompts, supervision: list[str]) -> int:
         tasks = self.problem.tasks(prompts)
         self.examples.extend((t.prompt, demo) for t, demo in zip(tasks, supervision, strict=True))
