@@ -52,12 +52,23 @@ def test_autotune_run_writes_phase_records_and_plot(tmp_path):
     assert (tmp_path / "phases.png").stat().st_size > 0
 
 
+def test_rl_command_runs_on_a_text_family_with_the_transformer(tmp_path):
+    args = ["autotune", "rl", "--method", "rlfinetune", "--task", "op_chain", "--level", "1"]
+    args += ["--learner", "transformer", "--steps-per-fit", "5", "--d-model", "32", "--coverage", "4"]
+    args += ["--prompts", "16", "--test-prompts", "20", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert data["costs"]["reference_rollouts"] == 16 * data["extra"]["rollouts_per_prompt"]
+
+
 @pytest.mark.parametrize(
     ("args", "option"),
     [
         (["sft", "--task", "nope"], "--task"),
         (["sft", "--eps", "0"], "--eps"),
         (["sft", "--task", "op_chain"], "--learner"),
+        (["rl", "--task", "op_chain"], "--learner"),
         (["rl", "--coverage", "0.5"], "coverage"),
         (["sft", "--method", "magic"], "--method"),
         (["sft", "--task-config", "{not json"], "--task-config"),

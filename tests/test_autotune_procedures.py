@@ -216,3 +216,38 @@ def test_counterexample_stopping_rule_spends_delta_over_all_model_versions():
     assert needed == sorted(needed) and needed[-1] > needed[0]
     # the per-version confidences delta / ((u+1)(u+2)) telescope to delta
     assert sum(0.05 / ((u + 1) * (u + 2)) for u in range(100_000)) == pytest.approx(0.05, rel=1e-4)
+
+
+def test_text_reference_model_has_exact_coverage_and_feeds_rlfinetune_only_the_real_chain():
+    import math
+
+    from autocurriculum.autotune import TextReferenceModel
+
+    problem = make_problem(make_task_family("op_chain"), 2, text=True)
+    prompts = problem.draw(40)
+    reference = TextReferenceModel(problem, coverage=4, seed=0)
+    samples = reference.sample(prompts, 50)
+    assert problem.costs.reference_rollouts == 40 * 50
+    chains = [t.demonstration for t in problem.tasks(prompts)]
+    hits = sum(text == chain for row, chain in zip(samples, chains, strict=True) for text in row)
+    assert abs(hits / 2000 - 0.25) < 0.04  # P[pi_ref = the real chain] = 1/C
+    logp = reference.log_prob(prompts, samples)
+    symbols = len(reference.symbols)
+    for row, chain, values in zip(samples, chains, logp, strict=True):
+        for text, value in zip(row, values, strict=True):
+            expected = math.log(0.25) if text == chain else math.log(0.75 / (len(chain) * (symbols - 1)))
+            assert value == pytest.approx(expected)
+    # RLFineTune's D~: verified and pi_ref >= 1/C, so corruptions that keep the answer are dropped
+    problem.costs = CostCounters()
+    rows, targets = reference_supervision(problem, reference, prompts, 12)
+    assert problem.costs.verifier_calls == problem.costs.reference_rollouts == 40 * 12
+    assert len(rows) == len(targets) > 0 and all(targets[i] == chains[r] for i, r in enumerate(rows))
+
+
+def test_text_reference_model_rejects_bad_coverage():
+    from autocurriculum.autotune import TextReferenceModel
+    from autocurriculum.core import ConfigError
+
+    problem = make_problem(make_task_family("op_chain"), 2, text=True)
+    with pytest.raises(ConfigError, match="coverage"):
+        TextReferenceModel(problem, coverage=0.5)

@@ -97,3 +97,19 @@ def test_warm_copy_is_independent_of_the_original():
     twin.fit(batch.take(rows), supervision)
     assert hyp.examples == [] and len(twin.examples) == len(rows)
     assert not all(torch.equal(a, b) for a, b in zip(hyp.model.parameters(), twin.model.parameters(), strict=True))
+
+
+def test_rl_on_a_text_family_with_the_transformer_learner():
+    from autocurriculum.autotune import RLFineTuneConfig, TextReferenceModel, autotune_rl, rl_finetune
+
+    fam = make_task_family("op_chain")
+    p = make_problem(fam, 1, text=True)
+    test = p.test_prompts(32)
+    config = RLFineTuneConfig(max_prompts=24, start=8, miss_probability=0.05)
+    r = rl_finetune(p, TextReferenceModel(p, 4, 0), TransformerLearner(TINY), config, test)
+    assert r.costs["reference_rollouts"] == 24 * r.extra["rollouts_per_prompt"] and r.costs["learner_rollouts"] == 0
+    assert r.costs["learner_training_steps"] > 0
+    p = make_problem(fam, 1, text=True)
+    config = AutoTuneConfig(k=2, eps=0.3, validation_size=8, chunk=8, max_phase_train=16, draw_batch=32)
+    r = autotune_rl(p, TextReferenceModel(p, 4, 0), TransformerLearner(TINY), config, test, miss_probability=0.05)
+    assert len(r.phases) == 2 and r.costs["reference_rollouts"] > 0 and r.costs["learner_rollouts"] > 0

@@ -64,7 +64,6 @@ def _learner(name: str, family, rl: bool = False, steps_per_fit: int = 200, d_mo
             "use --learner transformer for other families",
         )
         return (TabularRLLearner() if rl else TabularSFTLearner()), (lambda lv: make_problem(family, lv))
-    require(not rl, "--learner", "RL runs need the tabular learner (the reference model is defined for it)")
     from autocurriculum.autotune.learners.transformer import TransformerLearner, TransformerLearnerConfig
 
     config = build_config(TransformerLearnerConfig, {"steps_per_fit": steps_per_fit, "d_model": d_model}, "--learner")
@@ -190,23 +189,40 @@ def rl(
     eps: EpsOption = 0.01,
     prompts: Annotated[int, typer.Option(help="rlfinetune only: prompts, each with m reference rollouts.")] = 2000,
     miss_probability: Annotated[float, typer.Option(help="Sets m = ceil(C ln(1/miss)) rollouts per prompt.")] = 0.01,
+    learner: Annotated[
+        str, typer.Option(help="tabular (exact ERM, clustered_op_chain) or transformer (any family).")
+    ] = "tabular",
+    steps_per_fit: Annotated[int, typer.Option(help="transformer: AdamW steps each time supervision arrives.")] = 200,
+    d_model: Annotated[int, typer.Option(help="transformer: model width.")] = 64,
     reuse_supervision: ReuseOption = False,
     autotune_config: AutoTuneConfigOption = None,
     seed: SeedOption = 0,
     test_prompts: TestOption = 5000,
     out: OutOption = None,
 ) -> None:
-    """One RL run against a reference model of coverage C (exact tabular learner on clustered_op_chain)."""
-    from autocurriculum.autotune import AutoTuneConfig, ReferenceModel, RLFineTuneConfig, autotune_rl, rl_finetune
+    """One RL run against a reference model of coverage C.
+
+    Tabular learner: the clustered op-chain's per-step reference model. Transformer learner, any family: the
+    family's chain of thought with probability 1/C, else a one-character corruption (``TextReferenceModel``).
+    """
+    from autocurriculum.autotune import (
+        AutoTuneConfig,
+        ReferenceModel,
+        RLFineTuneConfig,
+        TextReferenceModel,
+        autotune_rl,
+        rl_finetune,
+    )
 
     require(method in RL_METHODS, "--method", f"must be one of {', '.join(RL_METHODS)}, got {method!r}")
     _check_eps(eps)
     require(prompts >= 1, "--prompts", f"must be >= 1, got {prompts}")
     require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
     family = _family(task, seed, level, task_config)
-    model, make = _learner("tabular", family, rl=True)
+    model, make = _learner(learner, family, rl=True, steps_per_fit=steps_per_fit, d_model=d_model)
     problem = make(level)
-    reference = ReferenceModel(problem, coverage, seed)
+    reference_class = TextReferenceModel if learner == "transformer" else ReferenceModel
+    reference = reference_class(problem, coverage, seed)
     test = problem.test_prompts(test_prompts)
     if method == "rlfinetune":
         config = build_config(

@@ -8,7 +8,7 @@ from autocurriculum.autotune.costs import CostCounters
 from autocurriculum.autotune.ensemble import plurality_vote, plurality_vote_int, ranks
 from autocurriculum.autotune.learners import TabularRLLearner, TabularSFTLearner
 from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts, TextProblem, make_problem
-from autocurriculum.autotune.reference import ReferenceModel, rollouts_per_prompt
+from autocurriculum.autotune.reference import ReferenceModel, TextReferenceModel, rollouts_per_prompt
 from autocurriculum.autotune.result import RunResult
 from autocurriculum.autotune.rl import RLFineTuneConfig, autotune_rl, reference_supervision, rl_finetune
 from autocurriculum.autotune.sft import (
@@ -51,6 +51,7 @@ __all__ = [
     "TabularSFTLearner",
     "Teacher",
     "TextProblem",
+    "TextReferenceModel",
     "TinyGPTTeacher",
     "UniformSFTConfig",
     "VoteRule",

@@ -1,8 +1,11 @@
 """The RL reference model pi_ref with tunable sequence coverage C (research note, T2).
 
-At each step pi_ref applies the correct op with probability 1 - eta and a uniformly random op
-(of the 4) otherwise, so the correct chain has probability at least (1 - 3 eta / 4)^T = 1 / C.
-``eta`` is solved from C; pi_ref(y | x) is exact (ops that collide on the same state add up).
+``ReferenceModel`` (clustered op-chain): at each step pi_ref applies the correct op with probability 1 - eta
+and a uniformly random op (of the 4) otherwise, so the correct chain has probability at least
+(1 - 3 eta / 4)^T = 1 / C. ``eta`` is solved from C; pi_ref(y | x) is exact (ops that collide add up).
+
+``TextReferenceModel`` (any family with demonstrations): the family's chain of thought with probability
+1 / C, otherwise that chain with one character replaced, uniformly over positions and other symbols.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import math
 
 import numpy as np
 
-from autocurriculum.autotune.problem import ArrayProblem, Prompts
+from autocurriculum.autotune.problem import ArrayProblem, Prompts, TextProblem
 from autocurriculum.core.config import require
+from autocurriculum.core.errors import ConfigError
 from autocurriculum.tasks.clustered_op_chain import OP_NAMES, apply_ops
 
 
@@ -68,6 +72,66 @@ class ReferenceModel:
                 logp += np.log(p)
             prev = target
         return logp
+
+
+class TextReferenceModel:
+    """pi_ref for a ``TextProblem``: coverage exactly C on every prompt; every rollout is charged.
+
+    A corrupted chain may still end in the right answer (the verifier sees only the outcome), but its
+    probability, (1 - 1/C) / (len(chain) * (symbols - 1)), is below 1/C for C >= 2, so RLFineTune's filter
+    pi_ref(y | x) >= 1/C keeps only the real chain of thought.
+    """
+
+    def __init__(self, problem: TextProblem, coverage: float, seed: int = 0):
+        require(coverage >= 1, "coverage", f"must be >= 1, got {coverage}")
+        self.symbols = sorted(set(problem.family.alphabet))
+        if len(self.symbols) < 2:
+            raise ConfigError(f"task family {problem.family.name!r}: the text reference model needs an alphabet")
+        self.problem = problem
+        self.coverage = float(coverage)
+        self.eta = 1.0 - 1.0 / self.coverage  # probability of a corrupted chain
+        self.rng = np.random.default_rng([seed, 0x7E7])
+
+    def _chain(self, prompts: Prompts, row: int) -> str:
+        task = self.problem.tasks(prompts)[row]
+        if not task.demonstration:
+            raise ConfigError(f"task {task.task_id!r}: the text reference model needs the family's demonstration")
+        return task.demonstration
+
+    def sample(self, prompts: Prompts, m: int) -> list[list[str]]:
+        """``m`` sampled completions per prompt."""
+        self.problem.costs.reference_rollouts += len(prompts) * m
+        out = []
+        for row in range(len(prompts)):
+            chain = self._chain(prompts, row)
+            samples = []
+            for _ in range(m):
+                if self.rng.random() >= self.eta:
+                    samples.append(chain)
+                    continue
+                position = int(self.rng.integers(len(chain)))
+                others = [c for c in self.symbols if c != chain[position]]
+                symbol = others[int(self.rng.integers(len(others)))]
+                samples.append(chain[:position] + symbol + chain[position + 1 :])
+            out.append(samples)
+        return out
+
+    def log_prob(self, prompts: Prompts, samples: list[list[str]]) -> list[list[float]]:
+        """Exact log pi_ref(y | x) of each sample."""
+        out = []
+        for row, row_samples in enumerate(samples):
+            chain = self._chain(prompts, row)
+            corruptions = len(chain) * (len(self.symbols) - 1)
+            values = []
+            for text in row_samples:
+                if text == chain:
+                    values.append(math.log(1 - self.eta))
+                elif len(text) == len(chain) and sum(a != b for a, b in zip(text, chain, strict=True)) == 1:
+                    values.append(math.log(self.eta / corruptions) if self.eta > 0 else -math.inf)
+                else:
+                    values.append(-math.inf)
+            out.append(values)
+        return out
 
 
 def rollouts_per_prompt(coverage: float, miss_probability: float) -> int:

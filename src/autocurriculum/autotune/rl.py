@@ -9,32 +9,49 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, ensemble_report, run_boosting
 from autocurriculum.autotune.learners.base import Learner
 from autocurriculum.autotune.learners.tabular import chain_codes
-from autocurriculum.autotune.problem import ArrayProblem, Prompts
-from autocurriculum.autotune.reference import ReferenceModel, rollouts_per_prompt
+from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts
+from autocurriculum.autotune.reference import ReferenceModel, TextReferenceModel, rollouts_per_prompt
 from autocurriculum.autotune.result import RunResult
 from autocurriculum.core.config import option, require
 
 
 def reference_supervision(
-    problem: ArrayProblem, reference: ReferenceModel, prompts: Prompts, m: int
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """RLFineTune's D~_i: distinct sampled chains that verify and have pi_ref(y|x) >= 1/C (as codes)."""
+    problem: Problem, reference: ReferenceModel | TextReferenceModel, prompts: Prompts, m: int
+) -> tuple[np.ndarray, Any]:
+    """RLFineTune's D~_i: distinct sampled chains that verify and have pi_ref(y|x) >= 1/C.
+
+    Clustered op-chain: every row, with D~_i as chain codes (an empty set is a loss of 1 for every row of
+    the table). Text families: the rows whose D~_i is non-empty, each with one chain as its SFT target
+    (the text reference model's D~_i holds at most the family's own chain).
+    """
     if len(prompts) == 0:
         return np.zeros(0, dtype=np.int64), []
-    chains = reference.sample(prompts, m)
-    problem.costs.verifier_calls += chains.shape[0] * chains.shape[1]
-    correct = chains[:, :, -1] == problem.truth(prompts)[:, -1][:, None]
-    covered = reference.log_prob(prompts, chains) >= -math.log(reference.coverage) - 1e-9
-    codes = chain_codes(chains, problem.modulus)
-    keep = correct & covered
-    accepted = [np.unique(codes[i][keep[i]]) for i in range(len(prompts))]
-    return np.arange(len(prompts), dtype=np.int64), accepted
+    threshold = -math.log(reference.coverage) - 1e-9
+    if isinstance(problem, ArrayProblem):
+        chains = reference.sample(prompts, m)
+        problem.costs.verifier_calls += chains.shape[0] * chains.shape[1]
+        correct = chains[:, :, -1] == problem.truth(prompts)[:, -1][:, None]
+        keep = correct & (reference.log_prob(prompts, chains) >= threshold)
+        codes = chain_codes(chains, problem.modulus)
+        return np.arange(len(prompts), dtype=np.int64), [np.unique(codes[i][keep[i]]) for i in range(len(prompts))]
+    samples = reference.sample(prompts, m)
+    flat = [text for row in samples for text in row]
+    correct = problem.verify(prompts.take(np.repeat(np.arange(len(prompts)), m)), flat).reshape(len(prompts), m)
+    logp = reference.log_prob(prompts, samples)
+    rows, targets = [], []
+    for i in range(len(prompts)):
+        accepted = sorted({samples[i][j] for j in range(m) if correct[i, j] and logp[i][j] >= threshold})
+        if accepted:
+            rows.append(i)
+            targets.append(accepted[0])
+    return np.array(rows, dtype=np.int64), targets
 
 
 @dataclass
@@ -55,8 +72,8 @@ class RLFineTuneConfig:
 
 
 def rl_finetune(
-    problem: ArrayProblem,
-    reference: ReferenceModel,
+    problem: Problem,
+    reference: ReferenceModel | TextReferenceModel,
     learner: Learner,
     config: RLFineTuneConfig,
     test: Prompts,
@@ -92,8 +109,8 @@ def rl_finetune(
 
 
 def autotune_rl(
-    problem: ArrayProblem,
-    reference: ReferenceModel,
+    problem: Problem,
+    reference: ReferenceModel | TextReferenceModel,
     learner: Learner,
     config: AutoTuneConfig,
     test: Prompts,
