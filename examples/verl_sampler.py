@@ -44,20 +44,11 @@ def write_parquet(path: Path) -> None:
     """verl's RLHF layout; the task id goes into extra_info.index."""
     import pandas as pd
 
+    from autocurriculum.integrations.verl import verl_rows
     from autocurriculum.tasks import build_pool, make_task_family
 
     pool = build_pool([make_task_family("addition")], tasks_per_level=8)
-    rows = [
-        {
-            "data_source": "addition",
-            "prompt": [{"role": "user", "content": t.prompt}],
-            "ability": "math",
-            "reward_model": {"style": "rule", "ground_truth": t.answer},
-            "extra_info": {"index": t.task_id, "level": t.level},
-        }
-        for t in pool
-    ]
-    pd.DataFrame(rows).to_parquet(path)
+    pd.DataFrame(verl_rows(pool)).to_parquet(path)
 
 
 def simulated_rollout(batch: dict, step: int, rng: np.random.Generator) -> Any:

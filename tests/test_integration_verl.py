@@ -26,6 +26,20 @@ def test_module_imports_without_verl():
     assert out.stdout.strip() == "lazy"
 
 
+def test_verl_rows_read_back_as_the_same_pool():
+    datasets = pytest.importorskip("datasets")
+    from autocurriculum.integrations.verl import pool_from_dataframe, verl_rows
+
+    pool = build_pool([make_task_family("addition")], tasks_per_level=3)
+    rows = verl_rows(pool)
+    assert rows[0]["prompt"] == [{"role": "user", "content": pool[0].prompt}]
+    assert rows[0]["reward_model"]["ground_truth"] == pool[0].answer
+    back = pool_from_dataframe(datasets.Dataset.from_list(rows))
+    assert [back[i].task_id for i in range(len(back))] == [t.task_id for t in pool]
+    assert [back[i].level for i in range(len(back))] == [t.level for t in pool]
+    assert back.category_names == ["addition"]
+
+
 def test_service_completes_groups_and_round_trips(tmp_path):
     from autocurriculum.integrations.verl import CurriculumClient, CurriculumService
 
@@ -73,18 +87,11 @@ def _tokenizer():
 def parquet(tmp_path):
     import pandas as pd
 
+    from autocurriculum.integrations.verl import verl_rows
+
     family = make_task_family("addition")
     pool = build_pool([family], tasks_per_level=4)
-    rows = [
-        {
-            "data_source": "addition",
-            "prompt": [{"role": "user", "content": t.prompt}],
-            "ability": "math",
-            "reward_model": {"style": "rule", "ground_truth": t.answer},
-            "extra_info": {"index": t.task_id, "level": t.level},
-        }
-        for t in pool
-    ][:N_ROWS]
+    rows = verl_rows(pool)[:N_ROWS]
     path = tmp_path / "train.parquet"
     pd.DataFrame(rows).to_parquet(path)
     return str(path)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ __all__ = [
     "outcomes_from_batch",
     "pool_from_dataframe",
     "report_before_filter",
+    "verl_rows",
 ]
 
 DEFAULT_ACTOR_NAME = "autocurriculum"
@@ -88,6 +89,23 @@ def _extra_info_id(extra_info: Any, id_key: str, where: str) -> str:
     if not isinstance(extra_info, Mapping) or extra_info.get(id_key) is None:
         raise KeyError(f"{where}: extra_info has no {id_key!r}; put a stable task id there (verl's default: 'index')")
     return str(extra_info[id_key])
+
+
+def verl_rows(tasks: Iterable[Task], ability: str = "math", id_key: str = "index") -> list[dict[str, Any]]:
+    """Rows in verl's RLHF parquet layout for ``tasks``; ``pool_from_dataframe`` reads them back.
+
+    ``data_source`` is the task's category; the id and every knob go to ``extra_info``.
+    """
+    return [
+        {
+            "data_source": task.category,
+            "prompt": [{"role": "user", "content": task.prompt}],
+            "ability": ability,
+            "reward_model": {"style": "rule", "ground_truth": task.answer},
+            "extra_info": {id_key: task.task_id, **task.knobs},
+        }
+        for task in tasks
+    ]
 
 
 def pool_from_dataframe(dataframe: Any, id_key: str = "index") -> TaskPool:
