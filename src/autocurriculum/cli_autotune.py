@@ -70,6 +70,35 @@ def _learner(name: str, family, rl: bool = False, steps_per_fit: int = 200, d_mo
     return TransformerLearner(config), (lambda lv: make_problem(family, lv, text=True))
 
 
+def _setup(
+    task: str,
+    task_config: str | None,
+    level: int | None,
+    learner: str,
+    seed: int,
+    test_prompts: int,
+    eps: float,
+    rl: bool = False,
+    steps_per_fit: int = 200,
+    d_model: int = 64,
+):
+    """Checks shared by ``sft`` and ``rl``, then the learner, the problem and the held-out prompts."""
+    _check_eps(eps)
+    require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
+    family = _family(task, seed, level, task_config)
+    model, make = _learner(learner, family, rl=rl, steps_per_fit=steps_per_fit, d_model=d_model)
+    problem = make(level)
+    return model, problem, problem.test_prompts(test_prompts)
+
+
+def _autotune_config(values: dict[str, Any], extra_json: str | None):
+    """``AutoTuneConfig`` from the command's options plus ``--autotune-config`` (which wins)."""
+    from autocurriculum.autotune import AutoTuneConfig
+
+    values = {**values, **_json_object(extra_json, "--autotune-config")}
+    return build_config(AutoTuneConfig, values, "--autotune-config")
+
+
 def _print(result: Any, out: Path | None) -> None:
     table = Table(title=f"{result.method}: held-out accuracy {result.accuracy:.4f}")
     table.add_column("counter")
@@ -146,7 +175,6 @@ def sft(
 ) -> None:
     """One SFT run with the programmatic teacher: uniform, faithful AutoTune-SFT or the counterexample variant."""
     from autocurriculum.autotune import (
-        AutoTuneConfig,
         CounterexampleConfig,
         ProgrammaticTeacher,
         UniformSFTConfig,
@@ -156,22 +184,17 @@ def sft(
     )
 
     require(method in SFT_METHODS, "--method", f"must be one of {', '.join(SFT_METHODS)}, got {method!r}")
-    _check_eps(eps)
     require(demos >= 1, "--demos", f"must be >= 1, got {demos}")
-    require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
-    family = _family(task, seed, level, task_config)
-    model, make = _learner(learner, family, steps_per_fit=steps_per_fit, d_model=d_model)
-    problem = make(level)
-    test = problem.test_prompts(test_prompts)
+    model, problem, test = _setup(
+        task, task_config, level, learner, seed, test_prompts, eps, steps_per_fit=steps_per_fit, d_model=d_model
+    )
     teacher = ProgrammaticTeacher()
     if method == "uniform":
         config = build_config(UniformSFTConfig, {"max_demos": demos, "start": min(8, demos)}, "sft")
         result = uniform_sft(problem, model, teacher, config, test, seed)
     elif method == "autotune":
         values = {"eps": eps, "variant": variant, "seed": seed, "reuse_supervision": reuse_supervision}
-        values.update(_json_object(autotune_config, "--autotune-config"))
-        config = build_config(AutoTuneConfig, values, "--autotune-config")
-        result = autotune_sft(problem, model, teacher, config, test)
+        result = autotune_sft(problem, model, teacher, _autotune_config(values, autotune_config), test)
     else:
         values = {"eps": eps, "batch": batch, "max_prompts": max_prompts}
         config = build_config(CounterexampleConfig, values, "sft")
@@ -206,7 +229,6 @@ def rl(
     family's chain of thought with probability 1/C, else a one-character corruption (``TextReferenceModel``).
     """
     from autocurriculum.autotune import (
-        AutoTuneConfig,
         ReferenceModel,
         RLFineTuneConfig,
         TextReferenceModel,
@@ -215,15 +237,12 @@ def rl(
     )
 
     require(method in RL_METHODS, "--method", f"must be one of {', '.join(RL_METHODS)}, got {method!r}")
-    _check_eps(eps)
     require(prompts >= 1, "--prompts", f"must be >= 1, got {prompts}")
-    require(test_prompts >= 1, "--test-prompts", f"must be >= 1, got {test_prompts}")
-    family = _family(task, seed, level, task_config)
-    model, make = _learner(learner, family, rl=True, steps_per_fit=steps_per_fit, d_model=d_model)
-    problem = make(level)
+    model, problem, test = _setup(
+        task, task_config, level, learner, seed, test_prompts, eps, True, steps_per_fit, d_model
+    )
     reference_class = TextReferenceModel if learner == "transformer" else ReferenceModel
     reference = reference_class(problem, coverage, seed)
-    test = problem.test_prompts(test_prompts)
     if method == "rlfinetune":
         config = build_config(
             RLFineTuneConfig,
@@ -232,9 +251,7 @@ def rl(
         )
         result = rl_finetune(problem, reference, model, config, test, seed)
     else:
-        values = {"eps": eps, "seed": seed, "reuse_supervision": reuse_supervision}
-        values.update(_json_object(autotune_config, "--autotune-config"))
-        config = build_config(AutoTuneConfig, values, "--autotune-config")
+        config = _autotune_config({"eps": eps, "seed": seed, "reuse_supervision": reuse_supervision}, autotune_config)
         result = autotune_rl(problem, reference, model, config, test, miss_probability=miss_probability)
     _print(result, out)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from autocurriculum.autotune.learners.base import Hypothesis, Learner
 from autocurriculum.autotune.problem import Problem, Prompts
+from autocurriculum.autotune.result import RunResult
 from autocurriculum.autotune.weights import acceptance_probabilities, beta_table, choose_k, vote_rule
 from autocurriculum.core.config import option, require
 
@@ -264,6 +265,30 @@ def run_boosting(
         if on_phase is not None:
             on_phase(record)
     return BoostingOutcome(members=members, phases=phases, k=k, variant=config.variant)
+
+
+def boosting_result(
+    method: str, problem: Problem, outcome: BoostingOutcome, test: Prompts, eps: float, **extra: Any
+) -> RunResult:
+    """The ``RunResult`` of a boosting run: held-out vote accuracy, per-phase records and ensemble diagnostics."""
+    accuracy, potential, member_accuracy, vote_error = ensemble_report(problem, outcome.members, test, outcome.variant)
+    return RunResult(
+        method,
+        problem.costs.as_dict(),
+        accuracy,
+        target_error=eps,
+        phases=[p.to_dict() for p in outcome.phases],
+        extra={
+            "k": outcome.k,
+            "variant": outcome.variant,
+            "aborted_phases": sum(p.aborted for p in outcome.phases),
+            "weak_target_missed": sum(not p.weak_target_met and not p.aborted for p in outcome.phases),
+            "potential": potential,
+            "member_accuracy": member_accuracy,
+            "vote_error": vote_error,
+            **extra,
+        },
+    )
 
 
 def ensemble_report(problem: Problem, members: Sequence[Hypothesis], test: Prompts, variant: str = "deterministic"):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, ensemble_report, run_boosting
+from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, boosting_result, run_boosting
 from autocurriculum.autotune.learners.base import Learner
 from autocurriculum.autotune.learners.tabular import chain_codes
 from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts
@@ -122,22 +122,14 @@ def autotune_rl(
     outcome = run_boosting(
         problem, learner, lambda prompts: reference_supervision(problem, reference, prompts, m), config, on_phase
     )
-    accuracy, potential, member_accuracy, vote_error = ensemble_report(problem, outcome.members, test, outcome.variant)
-    costs = problem.costs.as_dict()
-    return RunResult(
+    costs = problem.costs
+    return boosting_result(
         "autotune_rl",
-        costs,
-        accuracy,
-        target_error=config.eps,
-        phases=[p.to_dict() for p in outcome.phases],
-        extra={
-            "k": outcome.k,
-            "coverage": reference.coverage,
-            "rollouts_per_prompt": m,
-            "burn_in_share": costs["reference_rollouts"] / max(1, costs["rollouts"]),
-            "aborted_phases": sum(p.aborted for p in outcome.phases),
-            "potential": potential,
-            "member_accuracy": member_accuracy,
-            "vote_error": vote_error,
-        },
+        problem,
+        outcome,
+        test,
+        config.eps,
+        coverage=reference.coverage,
+        rollouts_per_prompt=m,
+        burn_in_share=costs.reference_rollouts / max(1, costs.rollouts),
     )

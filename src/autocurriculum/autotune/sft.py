@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, ensemble_report, run_boosting
+from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, boosting_result, run_boosting
 from autocurriculum.autotune.learners.base import Learner
 from autocurriculum.autotune.problem import Problem, Prompts
 from autocurriculum.autotune.result import RunResult
@@ -81,23 +81,7 @@ def autotune_sft(
 ) -> RunResult:
     """Faithful AutoTune-SFT: k boosting phases, demonstrations bought only for accepted prompts, plurality vote."""
     outcome = run_boosting(problem, learner, lambda prompts: teacher.demonstrate(problem, prompts), config, on_phase)
-    accuracy, potential, member_accuracy, vote_error = ensemble_report(problem, outcome.members, test, outcome.variant)
-    return RunResult(
-        "autotune_sft",
-        problem.costs.as_dict(),
-        accuracy,
-        target_error=config.eps,
-        phases=[p.to_dict() for p in outcome.phases],
-        extra={
-            "k": outcome.k,
-            "variant": outcome.variant,
-            "aborted_phases": sum(p.aborted for p in outcome.phases),
-            "weak_target_missed": sum(not p.weak_target_met and not p.aborted for p in outcome.phases),
-            "potential": potential,
-            "member_accuracy": member_accuracy,
-            "vote_error": vote_error,
-        },
-    )
+    return boosting_result("autotune_sft", problem, outcome, test, config.eps)
 
 
 @dataclass

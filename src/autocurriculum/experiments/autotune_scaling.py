@@ -398,9 +398,38 @@ def _slope(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """Markdown table lines."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
+    ]
+
+
 def _report(result: dict[str, Any]) -> str:
     cfg = result["config"]
     others = SFT_METHODS[1:]
+
+    def sft_table(metric: str) -> list[str]:
+        rows = [[e, *(_cell(result["sft"][m][str(e)], metric) for m in SFT_METHODS)] for e in cfg["sft_eps"]]
+        return _table(["eps", *(SFT_LABELS[m] for m in SFT_METHODS)], rows)
+
+    ratios = result["sft_ratio_to_uniform"]
+    ratio_rows = [[e, *(_fmt(ratios[m][str(e)], "x") for m in others)] for e in cfg["sft_eps"]]
+    slope_rows = [
+        [quantity, m, _slope(slope)]
+        for quantity in ("sft_demonstrations", "sft_verifier_calls")
+        for m, slope in result["slopes"][quantity].items()
+    ]
+    if cfg["rl"]:
+        slope_rows += [
+            [f"{quantity} C={float(c):g}", m, _slope(slope)]
+            for quantity in ("rl_rollouts", "rl_reference_rollouts")
+            for m, by_c in result["slopes"][quantity].items()
+            for c, slope in by_c.items()
+        ]
+    floor = ", ".join(f"{int(v):,} at eps={e}" for e, v in result["faithful_floor"].items())
     lines = [
         "# AutoTune scaling sweep",
         "",
@@ -411,54 +440,35 @@ def _report(result: dict[str, Any]) -> str:
         "",
         "## SFT: teacher demonstrations to reach accuracy 1 - eps",
         "",
-        "| eps | " + " | ".join(SFT_LABELS[m] for m in SFT_METHODS) + " |",
-        "|---|" + "---|" * len(SFT_METHODS),
-    ]
-    for e in cfg["sft_eps"]:
-        lines.append(
-            f"| {e} | " + " | ".join(_cell(result["sft"][m][str(e)], "demonstrations") for m in SFT_METHODS) + " |"
-        )
-    floor = ", ".join(f"{int(v):,} at eps={e}" for e, v in result["faithful_floor"].items())
-    lines += [
+        *sft_table("demonstrations"),
         "",
         f"Floor for faithful AutoTune with fresh tabular learners, ceil(k/2) x the clusters it must show "
         f"(`faithful_floor`): {floor}.",
         "",
         "## SFT: uniform's demonstrations / the method's (per seed, median [min-max])",
         "",
-        "| eps | " + " | ".join(SFT_LABELS[m] for m in others) + " |",
-        "|---|" + "---|" * len(others),
+        *_table(["eps", *(SFT_LABELS[m] for m in others)], ratio_rows),
+        "",
+        "## SFT: verifier calls",
+        "",
+        *sft_table("verifier_calls"),
+        "",
+        "## Fitted log-log slopes (vs 1/eps, medians)",
+        "",
+        *_table(["quantity", "method", "slope"], slope_rows),
     ]
-    for e in cfg["sft_eps"]:
-        ratios = result["sft_ratio_to_uniform"]
-        lines.append(f"| {e} | " + " | ".join(_fmt(ratios[m][str(e)], "x") for m in others) + " |")
-    lines += ["", "## SFT: verifier calls", "", "| eps | " + " | ".join(SFT_LABELS[m] for m in SFT_METHODS) + " |"]
-    lines.append("|---|" + "---|" * len(SFT_METHODS))
-    for e in cfg["sft_eps"]:
-        lines.append(
-            f"| {e} | " + " | ".join(_cell(result["sft"][m][str(e)], "verifier_calls") for m in SFT_METHODS) + " |"
-        )
-    lines += ["", "## Fitted log-log slopes (vs 1/eps, medians)", "", "| quantity | method | slope |", "|---|---|---|"]
-    for quantity in ("sft_demonstrations", "sft_verifier_calls"):
-        for m, slope in result["slopes"][quantity].items():
-            lines.append(f"| {quantity} | {m} | {_slope(slope)} |")
     if cfg["rl"]:
-        for quantity in ("rl_rollouts", "rl_reference_rollouts"):
-            for m, by_c in result["slopes"][quantity].items():
-                for c, slope in by_c.items():
-                    lines.append(f"| {quantity} C={float(c):g} | {m} | {_slope(slope)} |")
         lines += [
             "",
             "## RL: rollouts to reach accuracy 1 - eps (total; reference-model rollouts in the second table)",
             "",
         ]
         for metric in ("rollouts", "reference_rollouts"):
-            lines.append("| C | eps | " + " | ".join(RL_METHODS) + " |")
-            lines.append("|---|---|" + "---|" * len(RL_METHODS))
-            for c in cfg["coverages"]:
-                for e in cfg["rl_eps"]:
-                    cells = [_cell(result["rl"][m][_ckey(c)][str(e)], metric) for m in RL_METHODS]
-                    lines.append(f"| {c:g} | {e} | " + " | ".join(cells) + " |")
-            lines.append("")
+            rows = [
+                [f"{c:g}", e, *(_cell(result["rl"][m][_ckey(c)][str(e)], metric) for m in RL_METHODS)]
+                for c in cfg["coverages"]
+                for e in cfg["rl_eps"]
+            ]
+            lines += [*_table(["C", "eps", *RL_METHODS], rows), ""]
     lines += ["Plots: `sft_demonstrations.png`, `rl_rollouts.png`. Raw numbers: `scaling.json`.", ""]
     return "\n".join(lines)
