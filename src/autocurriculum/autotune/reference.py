@@ -96,22 +96,28 @@ class TextReferenceModel:
         task = self.problem.tasks(prompts)[row]
         if not task.demonstration:
             raise ConfigError(f"task {task.task_id!r}: the text reference model needs the family's demonstration")
+        unknown = set(task.demonstration) - set(self.symbols)
+        if unknown:
+            raise ConfigError(f"task {task.task_id!r}: demonstration characters {sorted(unknown)} not in the alphabet")
         return task.demonstration
 
     def sample(self, prompts: Prompts, m: int) -> list[list[str]]:
         """``m`` sampled completions per prompt."""
         self.problem.costs.reference_rollouts += len(prompts) * m
         out = []
+        symbol_index = {c: i for i, c in enumerate(self.symbols)}
+        count = len(self.symbols)
         for row in range(len(prompts)):
             chain = self._chain(prompts, row)
+            corrupt = self.rng.random(m) < self.eta
+            positions = self.rng.integers(len(chain), size=m)
+            shifts = self.rng.integers(1, count, size=m)  # a shift of 1..count-1 never lands on the same symbol
             samples = []
-            for _ in range(m):
-                if self.rng.random() >= self.eta:
+            for bad, position, shift in zip(corrupt, positions, shifts, strict=True):
+                if not bad:
                     samples.append(chain)
                     continue
-                position = int(self.rng.integers(len(chain)))
-                others = [c for c in self.symbols if c != chain[position]]
-                symbol = others[int(self.rng.integers(len(others)))]
+                symbol = self.symbols[(symbol_index[chain[position]] + shift) % count]
                 samples.append(chain[:position] + symbol + chain[position + 1 :])
             out.append(samples)
         return out
