@@ -16,6 +16,7 @@ from autocurriculum.core import (
     Curriculum,
     GroupOutcome,
     InvalidOutcomeError,
+    Need,
     Task,
     TaskPool,
     UnknownTaskError,
@@ -47,8 +48,8 @@ def simulated_rollouts(ids: list[str], step: int, rng: np.random.Generator) -> l
 
 def build(name: str, pool: TaskPool, seed: int = 0) -> Curriculum:
     curriculum = make_curriculum(name, pool, {"seed": seed})
-    if getattr(curriculum, "requires_pass_rate_estimator", False):
-        curriculum.attach_pass_rate_estimator(lambda ids: np.array([true_pass_rate(t) for t in ids]))
+    if Need.PASS_RATE_ORACLE in curriculum.needs_for(curriculum.config):
+        curriculum.provide(Need.PASS_RATE_ORACLE, lambda ids: np.array([true_pass_rate(t) for t in ids]))
     return curriculum
 
 

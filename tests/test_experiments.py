@@ -64,13 +64,13 @@ def test_run_command_single_strategy_with_json_config(tmp_path: Path) -> None:
             "task_options": {"addition": {"width": 2}},
             "train_tasks_per_level": 6,
             "eval_tasks_per_level": 2,
-            "warmup_steps": 2,
+            "min_eval_prompts_per_level": 1,
             "warm_start_cache": "",
-            "d_model": 16,
-            "n_layers": 1,
-            "n_heads": 2,
         },
-        "rl": {"prompts_per_step": 2, "group_size": 2, "eval_every": 8},
+        "warm_start": {"steps": 2, "max_level": 1},
+        "model": {"d_model": 16, "n_layers": 1, "n_heads": 2},
+        "grpo": {"group_size": 2},
+        "rl": {"prompts_per_step": 2, "eval_every": 8},
     }
     config.write_text(json.dumps(tiny))
     out = tmp_path / "out"
@@ -116,9 +116,9 @@ def test_config_file_errors_name_file_and_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--config", str(broken)])
     assert "broken.yaml: cannot parse" in str(result.exception) and "line" in str(result.exception)
     bad_value = tmp_path / "v.json"
-    bad_value.write_text(json.dumps({"rl": {"learning_rate": 5}}))
+    bad_value.write_text(json.dumps({"grpo": {"learning_rate": 5}}))
     result = runner.invoke(app, ["demo", "--config", str(bad_value)])
-    assert "learning_rate" in str(result.exception)
+    assert "v.json.grpo.learning_rate" in str(result.exception) and "got 5" in str(result.exception)
 
 
 def test_strategy_variants_are_reported_under_their_label(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_streaming_pool_with_learned_teachers_reports_teacher_metrics(tmp_path: 
         **PRESETS["tiny"],
         "strategies": ["uniform", "goldilocks", "pcl-student"],
         "strategy_options": {"pcl-student": {"strategy": "pcl", "features": "student"}},
-        "testbed": {**PRESETS["tiny"]["testbed"], "pool": "streaming", "streaming_size": 100_000},
+        "testbed": {**PRESETS["tiny"]["testbed"], "pool": "streaming", "streaming_size": 20_000},
     }
     summary = run_comparison(build_config(ExperimentConfig, values), tmp_path)
     for name in ("goldilocks", "pcl-student"):

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from autocurriculum.core import ConfigError, GroupOutcome, Task, TaskPool, make_curriculum
+from autocurriculum.core import ConfigError, GroupOutcome, Need, Task, TaskPool, make_curriculum
 from autocurriculum.tasks import StreamingTaskSource, make_task_family
 
 GROUP = 8
@@ -167,7 +167,7 @@ def test_config_is_validated_with_field_names() -> None:
 def test_student_hidden_state_features_come_from_an_attached_provider() -> None:
     pool = stream()
     curriculum = make_curriculum("goldilocks", pool, {"features": "student", "seed": 0, "warmup": 16})
-    assert curriculum.requires_feature_provider
+    assert curriculum.needs_for(curriculum.config) == {Need.STUDENT_FEATURES}
     ids = curriculum.select(4)
     with pytest.raises(RuntimeError, match="attach_feature_provider"):
         curriculum.update(rollouts(pool, ids, np.random.default_rng(0)))

@@ -246,7 +246,9 @@ def test_hidden_state_provider_mean_pools_the_students_final_layer() -> None:
     from autocurriculum.trainers.tokenizer import CharTokenizer
 
     tokenizer = CharTokenizer("AC0123456789+-*.=")
-    model = TinyGPT(TinyGPTConfig(vocab_size=tokenizer.vocab_size, d_model=16, n_layers=1, n_heads=2), seed=0)
+    model = TinyGPT(
+        TinyGPTConfig(vocab_size=tokenizer.vocab_size, d_model=16, n_layers=1, n_heads=2, max_seq_len=48), seed=0
+    )
     provider = hidden_state_provider(
         model.ln_f, lambda ids, mask: model(ids, position_ids_from_mask(mask), mask), tokenizer.encode
     )

@@ -45,8 +45,8 @@ def full_forward_greedy(model: TinyGPT, prompts: list[str], steps: int) -> list[
 
 def test_parameter_count_default_size():
     # rotary encoding has no position table; the learned table adds max_seq_len x d_model
-    rope = TinyGPT(TinyGPTConfig(vocab_size=16)).num_parameters()
-    learned = TinyGPT(TinyGPTConfig(vocab_size=16, position_encoding="learned")).num_parameters()
+    rope = TinyGPT(TinyGPTConfig(vocab_size=16, max_seq_len=48)).num_parameters()
+    learned = TinyGPT(TinyGPTConfig(vocab_size=16, max_seq_len=48, position_encoding="learned")).num_parameters()
     assert 790_000 < learned < 810_000
     assert learned - rope == 48 * 128
 

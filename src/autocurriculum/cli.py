@@ -13,7 +13,6 @@ from rich.table import Table
 from autocurriculum.core import (
     AutocurriculumError,
     ConfigError,
-    build_config,
     field_help,
     strategy_class,
     strategy_names,
@@ -30,6 +29,9 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="YAML or JSON file with experiment settings (CLI options win).")
 ]
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for report.md, summary.json, metrics and plots.")]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace the results in --out if it already holds a summary.json.")
+]
 
 
 def _load_config_file(path: Path | None) -> dict[str, Any]:
@@ -67,14 +69,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 def _experiment(values: dict[str, Any], source: str):
     from autocurriculum.experiments import ExperimentConfig
 
-    return build_config(ExperimentConfig, values, source=source)
+    return ExperimentConfig.from_values(values, source=source)
 
 
-def _run(values: dict[str, Any], source: str, out: Path) -> None:
+def _run(values: dict[str, Any], source: str, out: Path, overwrite: bool) -> None:
     from autocurriculum.experiments import run_comparison
 
     config = _experiment(values, source)
-    run_comparison(config, out, console=console)
+    run_comparison(config, out, console=console, overwrite=overwrite)
 
 
 def _split(text: str) -> list[str]:
@@ -86,13 +88,14 @@ def demo(
     out: OutOption = Path("runs/demo"),
     config: ConfigOption = None,
     preset: Annotated[str, typer.Option(help="Preset: 'demo' (about 5 min on 2 cores) or 'tiny' (seconds).")] = "demo",
+    overwrite: OverwriteOption = False,
 ) -> None:
     """The main job: uniform vs adaptive strategies vs the oracle at one rollout budget, with report and plots."""
     from autocurriculum.experiments import PRESETS
 
     if preset not in PRESETS:
         raise ConfigError(f"--preset: unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}")
-    _run(_merge(PRESETS[preset], _load_config_file(config)), str(config or f"preset {preset!r}"), out)
+    _run(_merge(PRESETS[preset], _load_config_file(config)), str(config or f"preset {preset!r}"), out, overwrite)
 
 
 @app.command()
@@ -100,11 +103,12 @@ def run(
     strategy: Annotated[str, typer.Option(help="Strategy name (see `autocurriculum strategies`).")],
     task: Annotated[
         str, typer.Option(help="Task family, or several separated by commas (see `autocurriculum tasks`).")
-    ] = "addition,op_chain",
-    rollouts: Annotated[int | None, typer.Option(help="Rollout budget (default from config or 16000).")] = None,
+    ] = "op_chain",
+    rollouts: Annotated[int | None, typer.Option(help="Rollout budget (default: config, rl.rollouts).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the warm start, the trainer and the strategy.")] = 0,
     out: OutOption = Path("runs/run"),
     config: ConfigOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """A single run of one strategy on the testbed."""
     values = _load_config_file(config)
@@ -112,7 +116,7 @@ def run(
     if rollouts is not None:
         values = _merge(values, {"rl": {"rollouts": rollouts}})
     strategy_class(strategy)
-    _run(values, str(config or "command line"), out)
+    _run(values, str(config or "command line"), out, overwrite)
 
 
 @app.command()
@@ -123,13 +127,17 @@ def compare(
     seeds: Annotated[
         int | None, typer.Option(help="Number of seeds 0..K-1, each with its own warm start (default: config, or 3).")
     ] = None,
-    rollouts: Annotated[int | None, typer.Option(help="Rollout budget per run (default from config or 16000).")] = None,
+    rollouts: Annotated[int | None, typer.Option(help="Rollout budget per run (default: rl.rollouts).")] = None,
     out: OutOption = Path("runs/compare"),
-    task: Annotated[str | None, typer.Option(help="Task families, comma-separated (default: the demo mix).")] = None,
+    task: Annotated[str | None, typer.Option(help="Task families, comma-separated (default: the testbed's).")] = None,
     pool: Annotated[
         str | None, typer.Option(help="'fixed' (prompts revisited) or 'streaming' (10^6 prompts, each seen ~once).")
     ] = None,
     config: ConfigOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Runs in parallel, one process each (default: config, or 1).")
+    ] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Several strategies x seeds at equal rollout budget; writes the same outputs as `demo`."""
     values = _load_config_file(config)
@@ -147,7 +155,9 @@ def compare(
         values = _merge(values, {"testbed": {"tasks": _split(task)}})
     if pool is not None:
         values = _merge(values, {"testbed": {"pool": pool}})
-    _run(values, str(config or "command line"), out)
+    if workers is not None:
+        values = _merge(values, {"testbed": {"workers": workers}})
+    _run(values, str(config or "command line"), out, overwrite)
 
 
 @app.command("strategies")

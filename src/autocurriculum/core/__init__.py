@@ -4,8 +4,8 @@ Importing this package must never import torch (checked by the tests).
 """
 
 from autocurriculum.core.batching import CollectedBatch, GenerationRoundsExhausted, collect_batch
-from autocurriculum.core.config import build_config, config_to_dict, field_help, option, require
-from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
+from autocurriculum.core.config import build_config, config_section, config_to_dict, field_help, option, require
+from autocurriculum.core.curriculum import Curriculum, CurriculumConfig, Need
 from autocurriculum.core.errors import (
     AutocurriculumError,
     ConfigError,
@@ -22,7 +22,7 @@ from autocurriculum.core.registry import (
     strategy_class,
     strategy_names,
 )
-from autocurriculum.core.stats import PromptStatistics, nearest_to_target
+from autocurriculum.core.stats import PromptStatistics, bootstrap_ci, nearest_to_target
 from autocurriculum.core.task import Task, TaskPool, TaskSource
 
 __all__ = [
@@ -35,14 +35,17 @@ __all__ = [
     "GenerationRoundsExhausted",
     "GroupOutcome",
     "InvalidOutcomeError",
+    "Need",
     "PromptStatistics",
     "Task",
     "TaskPool",
     "TaskSource",
     "UnknownNameError",
     "UnknownTaskError",
+    "bootstrap_ci",
     "build_config",
     "collect_batch",
+    "config_section",
     "config_to_dict",
     "field_help",
     "make_config",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from autocurriculum.core.errors import ConfigError
@@ -111,11 +113,32 @@ def build_config(config_class: type[C], values: Mapping[str, Any] | None = None,
             f"valid fields: {', '.join(sorted(fields))}"
         )
     kwargs = {name: _coerce(v, hints[name], f"{source}.{name}") for name, v in values.items()}
-    config = config_class(**kwargs)
-    validate = getattr(config, "validate", None)
-    if callable(validate):
-        validate()
+    with config_section(source):  # a failed check names the file (or section) and the field
+        config = config_class(**kwargs)
+        validate = getattr(config, "validate", None)
+        if callable(validate):
+            validate()
     return config
+
+
+_FIELD_PATH = re.compile(r"[A-Za-z_][\w\[\]]*(\.[A-Za-z_][\w\[\]]*)*")
+
+
+def qualify(prefix: str, exc: ConfigError) -> ConfigError:
+    """``exc`` with ``prefix`` in front of the field it names: ``rollouts: ...`` in ``rl`` -> ``rl.rollouts: ...``."""
+    text = str(exc)
+    head, sep, _ = text.partition(": ")
+    joiner = "." if sep and _FIELD_PATH.fullmatch(head) else ": "
+    return ConfigError(f"{prefix}{joiner}{text}")
+
+
+@contextmanager
+def config_section(prefix: str) -> Iterator[None]:
+    """Re-raise a ConfigError from the block with ``prefix`` in front of the field it names (see ``qualify``)."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise qualify(prefix, exc) from None
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -10,12 +10,19 @@ verified outcomes of the prompts it chose. The loop it lives in is:
 
 Everything is keyed by task id. Randomness comes only from ``self.rng``, seeded
 from the config, so a run is reproducible and ``state_dict`` round-trips exactly.
+
+A strategy that needs something only a harness can give (the testbed oracle's
+true pass rates, the student's hidden states) *declares* it in ``needs`` (or,
+when it depends on the config, in ``needs_for``); the harness serves every
+declared need through ``provide`` before the first ``select`` and refuses to
+run a strategy whose needs it cannot serve. Nothing is probed by attribute name.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -25,6 +32,15 @@ from autocurriculum.core.config import option, require
 from autocurriculum.core.errors import ConfigError
 from autocurriculum.core.outcome import GroupOutcome
 from autocurriculum.core.task import TaskSource
+
+
+class Need(enum.Enum):
+    """Something a strategy needs from the harness it runs in (served through ``Curriculum.provide``)."""
+
+    PASS_RATE_ORACLE = "pass_rate_oracle"
+    """``f(task_ids) -> np.ndarray`` of current true pass rates, measured with the current student (testbed only)."""
+    STUDENT_FEATURES = "student_features"
+    """``f(prompts) -> np.ndarray`` of shape ``(len(prompts), dim)``: the current student's prompt features."""
 
 
 @dataclass
@@ -48,6 +64,7 @@ class Curriculum:
 
     name: ClassVar[str] = "curriculum"
     config_class: ClassVar[type[CurriculumConfig]] = CurriculumConfig
+    needs: ClassVar[frozenset[Need]] = frozenset()  # what every instance needs from its harness
 
     def __init__(self, pool: TaskSource, config: CurriculumConfig | None = None):
         pool.require_nonempty()
@@ -63,6 +80,22 @@ class Curriculum:
         self.rng = np.random.default_rng(config.seed)
         self.updates_seen = 0
         self.groups_seen = 0
+
+    # ----- what the harness must serve -----
+    @classmethod
+    def needs_for(cls, config: CurriculumConfig) -> frozenset[Need]:
+        """The needs of this strategy built with ``config``: ``needs`` unless they depend on the config.
+
+        A classmethod, so a harness can check a strategy before building it (and before any training).
+        """
+        return cls.needs
+
+    def provide(self, need: Need, provider: Callable[..., Any]) -> None:
+        """Receive the harness's ``provider`` for one declared need (see ``Need`` for its signature)."""
+        raise ConfigError(
+            f"strategy {self.name!r} does not declare need {need.value!r} "
+            f"(it needs: {', '.join(sorted(n.value for n in self.needs_for(self.config))) or 'nothing'})"
+        )
 
     # ----- selection (before rollout) -----
     def select(self, n: int) -> list[str]:
@@ -111,6 +144,18 @@ class Curriculum:
     def filter(self, groups: Sequence[GroupOutcome]) -> list[GroupOutcome]:
         """Groups worth training on; the default keeps all of them."""
         return list(groups)
+
+    # ----- reporting and lifetime (no-ops unless a strategy has a learned teacher or a worker) -----
+    def teacher_metrics(self) -> dict[str, Any] | None:
+        """Quality and compute of a learned teacher, for the run summary; None for strategies without one."""
+        return None
+
+    def evaluate_teacher(self, prompts: Sequence[str], pass_rates: np.ndarray) -> dict[str, float] | None:
+        """Teacher error on prompts with measured pass rates; None for strategies without a teacher."""
+        return None
+
+    def close(self) -> None:
+        """Release background resources (a teacher's training thread); safe to call more than once."""
 
     # ----- persistence -----
     def _stateful_parts(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,3 +105,39 @@ def nearest_to_target(values: np.ndarray, target: float, k: int) -> np.ndarray:
     """Indices of the ``k`` values closest to ``target`` (stable: ties keep input order)."""
     order = np.argsort(np.abs(np.asarray(values) - target), kind="stable")
     return order[:k]
+
+
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray,
+    statistic: Callable[..., Any] = np.median,
+    confidence: float = 0.95,
+    resamples: int = 10_000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``statistic`` over ``values`` (for example per-seed results).
+
+    ``values`` must be finite floats; the caller drops undefined entries first, so that what was left out is a
+    decision it can report. ``statistic`` is a NumPy-style reduction taking ``axis`` (``np.median``, ``np.mean``);
+    one that does not is applied row by row. The same ``seed`` always gives the same interval. A single value
+    gives ``(v, v)``: there is no spread to resample.
+    """
+    data = np.asarray(values, dtype=np.float64).ravel()
+    if data.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"bootstrap_ci takes finite values only (drop undefined ones first), got {data.tolist()}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
+    if data.size == 1:
+        return float(data[0]), float(data[0])
+    rng = np.random.default_rng(seed)
+    samples = data[rng.integers(0, data.size, size=(resamples, data.size))]
+    try:
+        estimates = np.asarray(statistic(samples, axis=1), dtype=np.float64)
+    except TypeError:  # a plain function of one sample
+        estimates = np.array([statistic(row) for row in samples], dtype=np.float64)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(estimates, [tail, 1.0 - tail])
+    return float(low), float(high)

@@ -1,21 +1,33 @@
-"""Run several strategies x seeds at one rollout budget and write the comparison outputs."""
+"""Run several strategies x seeds at one rollout budget and write the comparison outputs.
+
+config -> one testbed and SFT warm start per seed (cached on disk) -> the (seed, strategy) runs, in a process
+pool when ``testbed.workers > 1`` -> summary -> report. Runs are independent and seeded, so the results (and the
+order of every output row: by seed, then by the order of ``strategies``) are the same for any number of workers.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
+import queue as queue_module
+import shutil
 import time
 import warnings
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from autocurriculum.core import GenerationRoundsExhausted, make_config
-from autocurriculum.experiments.config import ExperimentConfig, resolve_strategy
+from autocurriculum.core import ConfigError, GenerationRoundsExhausted
+from autocurriculum.experiments.config import ExperimentConfig, RLConfig
 from autocurriculum.experiments.report import (
     plot_accuracy_by_level,
     plot_teacher_error,
@@ -23,27 +35,240 @@ from autocurriculum.experiments.report import (
     summary_table,
     write_report,
 )
-from autocurriculum.experiments.runner import RunResult, run_strategy
+from autocurriculum.experiments.runner import RunResult, check_servable, run_strategy
+from autocurriculum.experiments.speedup import headline_lines
 from autocurriculum.experiments.summary import summarize
 from autocurriculum.experiments.testbed import Testbed
+from autocurriculum.experiments.warm_start import warm_start
+from autocurriculum.trainers import GRPOConfig, TinyGPT
+
+PARTS_DIR = ".metrics-parts"  # per-run metrics files while the runs are going, merged into metrics.jsonl
 
 
-def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | None = None) -> dict[str, Any]:
-    """Warm-start once per seed, run every strategy from that checkpoint, then summarize, plot and report."""
+@dataclass
+class SeedSetup:
+    """What every run of one seed shares: the testbed and the warm-started weights (on CPU, to ship to workers)."""
+
+    testbed: Testbed
+    warm_state: dict[str, torch.Tensor]
+    histogram: dict[str, Any] | None
+
+
+@dataclass
+class RunJob:
+    """One (seed, strategy) run, self-contained so it can run in another process."""
+
+    index: int
+    seed: int
+    strategy: str
+    testbed: Testbed
+    warm_state: dict[str, torch.Tensor]
+    grpo: GRPOConfig
+    rl: RLConfig
+    strategy_options: dict[str, Any]
+    metrics_path: Path
+
+
+def run_comparison(
+    config: ExperimentConfig, out_dir: Path, console: Console | None = None, overwrite: bool = False
+) -> dict[str, Any]:
+    """Warm-start once per seed, run every strategy from that checkpoint, then summarize, plot and report.
+
+    Refuses an ``out_dir`` that already holds a ``summary.json`` unless ``overwrite``.
+    """
     config.validate()
-    for label in config.strategies:  # fail before any training on a bad name or option
-        name, options = resolve_strategy(label, config.strategy_options)
-        make_config(name, options, source=f"strategy_options.{label}")
+    for label in config.strategies:  # fail before any training on a need the testbed cannot serve
+        check_servable(label, config.strategy_options)
+    out_dir = _prepare_out_dir(Path(out_dir), overwrite)
     console = console or Console()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    metrics_path = out_dir / "metrics.jsonl"
-    metrics_path.write_text("")
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
     start = time.perf_counter()
-    results: list[RunResult] = []
-    total = config.rl.rollouts * len(config.strategies) * len(config.seeds)
-    columns = (
+    torch.set_num_threads(config.testbed.torch_threads)
+    with Progress(*_progress_columns(), console=console, transient=False) as progress:
+        # 1. one testbed and warm start per seed, shared by all its strategies
+        setups = [_prepare_seed(config, seed, progress) for seed in config.seeds]
+        _share_evaluated_levels([s.testbed for s in setups])
+        # 2. the runs
+        parts = out_dir / PARTS_DIR
+        parts.mkdir()
+        jobs = [
+            RunJob(
+                index=i,
+                seed=seed,
+                strategy=label,
+                testbed=setup.testbed,
+                warm_state=setup.warm_state,
+                grpo=config.grpo,
+                rl=config.rl,
+                strategy_options=config.strategy_options,
+                metrics_path=parts / f"run-{i:04d}.jsonl",
+            )
+            for i, (seed, setup, label) in enumerate(
+                (seed, setup, label)
+                for seed, setup in zip(config.seeds, setups, strict=True)
+                for label in config.strategies
+            )
+        ]
+        results = _run_jobs(jobs, config, progress)
+    # 3. outputs: metrics merged in run order, summary, plots, report
+    with open(out_dir / "metrics.jsonl", "w") as merged:
+        for job in jobs:
+            merged.write(job.metrics_path.read_text())
+    shutil.rmtree(parts)
+    caught = [w for r in results for w in r.warnings]
+    if caught:
+        console.print(
+            f"[yellow]{len(caught)} generation-round warnings (partial batches); first:[/] {escape(caught[0])}"
+        )
+    summary = summarize(results)
+    wall = time.perf_counter() - start
+    meta = _meta(config, setups, wall)
+    write_outputs(out_dir, results, summary, meta)
+    for line in headline_lines(summary):
+        console.print(escape(line))
+    print_summary(console, summary)
+    console.print(f"Wrote {out_dir}/report.md, summary.json, metrics.jsonl, evals.jsonl and plots ({wall:.0f} s).")
+    return summary
+
+
+def _prepare_out_dir(out_dir: Path, overwrite: bool) -> Path:
+    summary = out_dir / "summary.json"
+    if summary.exists():
+        if not overwrite:
+            raise ConfigError(
+                f"--out: {out_dir} already holds a summary.json from an earlier comparison; "
+                "pass --overwrite to replace its results, or choose another directory"
+            )
+        summary.unlink()  # a run that fails now must not leave the old summary beside new metrics
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / PARTS_DIR).exists():  # left by an interrupted comparison
+        shutil.rmtree(out_dir / PARTS_DIR)
+    return out_dir
+
+
+def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> SeedSetup:
+    task = progress.add_task(f"seed {seed}: testbed and SFT warm start", total=None)
+    testbed = Testbed.from_config(config, seed)
+    cache = config.testbed.warm_start_cache
+    model, cached = warm_start(testbed, config.sft, cache_dir=Path(cache) if cache else None)
+    histogram = None
+    if config.testbed.pass_rate_samples > 0:
+        histogram = testbed.pass_rate_histogram(
+            model,
+            samples=config.testbed.pass_rate_samples,
+            max_prompts=config.testbed.pass_rate_prompts,
+            temperature=config.grpo.temperature,
+        )
+    progress.update(
+        task, total=1, completed=1, description=f"seed {seed}: warm start" + (" (cached)" if cached else "")
+    )
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return SeedSetup(testbed, state, histogram)
+
+
+def _share_evaluated_levels(testbeds: list[Testbed]) -> None:
+    """Evaluate only the levels every seed can evaluate, so that per-level curves and summaries line up."""
+    common = [k for k in testbeds[0].level_names if all(k in t.level_names for t in testbeds[1:])]
+    for testbed in testbeds:
+        testbed.evaluate_only(common)
+
+
+# ----- running the jobs, in this process or in a pool of spawned workers -----
+def execute_job(job: RunJob, on_progress: Callable[[int], None] | None = None) -> RunResult:
+    """One run from its job description (the same code in this process and in a worker)."""
+    model = TinyGPT(job.testbed.model_config, seed=0)
+    model.load_state_dict(job.warm_state)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GenerationRoundsExhausted)
+        result = run_strategy(
+            job.testbed,
+            model,
+            job.strategy,
+            job.seed,
+            job.grpo,
+            job.rl,
+            strategy_options=job.strategy_options,
+            on_progress=on_progress,
+            metrics_path=job.metrics_path,
+        )
+    for w in caught:
+        if issubclass(w.category, GenerationRoundsExhausted):
+            result.warnings.append(str(w.message))
+        else:  # not ours to swallow
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+_worker_progress: Any = None  # the progress queue, in a worker process
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _worker_progress
+    _worker_progress = progress_queue
+
+
+def _execute_in_worker(job: RunJob) -> RunResult:
+    return execute_job(job, lambda rollouts: _worker_progress.put((job.index, rollouts)))
+
+
+def _run_jobs(jobs: list[RunJob], config: ExperimentConfig, progress: Progress) -> list[RunResult]:
+    budget = config.rl.rollouts
+    overall = progress.add_task("all runs", total=budget * len(jobs))
+    bars: dict[int, Any] = {}
+    done_rollouts = [0] * len(jobs)
+
+    def advance(index: int, rollouts: int) -> None:
+        if index not in bars:
+            bars[index] = progress.add_task(f"seed {jobs[index].seed}: {jobs[index].strategy}", total=budget)
+        done_rollouts[index] = min(rollouts, budget)
+        progress.update(bars[index], completed=done_rollouts[index])
+        progress.update(overall, completed=sum(done_rollouts))
+
+    def finished(job: RunJob, result: RunResult) -> None:
+        advance(job.index, budget)
+        progress.console.print(
+            f"seed {job.seed} {job.strategy}: held-out accuracy {result.evals[0]['overall']:.3f} -> "
+            f"{result.final_accuracy:.3f} after {result.rollouts} rollouts ({result.wall_seconds:.0f} s)"
+        )
+
+    workers = min(config.testbed.workers, len(jobs))
+    results: list[RunResult | None] = [None] * len(jobs)
+    if workers == 1:
+        for job in jobs:
+            results[job.index] = execute_job(job, lambda rollouts, i=job.index: advance(i, rollouts))
+            finished(job, results[job.index])  # type: ignore[arg-type]
+        return results  # type: ignore[return-value]
+    context = multiprocessing.get_context("spawn")
+    progress_queue = context.Queue()
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(progress_queue,))
+    try:
+        futures = {pool.submit(_execute_in_worker, job): job for job in jobs}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            _drain(progress_queue, advance)
+            for future in sorted(done, key=lambda f: futures[f].index):
+                job = futures[future]
+                results[job.index] = future.result()
+                finished(job, results[job.index])  # type: ignore[arg-type]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results  # type: ignore[return-value]
+
+
+def _drain(progress_queue: Any, advance: Callable[[int, int], None]) -> None:
+    while True:
+        try:
+            index, rollouts = progress_queue.get_nowait()
+        except queue_module.Empty:
+            return
+        advance(index, rollouts)
+
+
+def _progress_columns() -> tuple[Any, ...]:
+    return (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -51,73 +276,70 @@ def run_comparison(config: ExperimentConfig, out_dir: Path, console: Console | N
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with (
-        Progress(*columns, console=console, transient=False) as progress,
-        warnings.catch_warnings(record=True) as caught,
-    ):
-        warnings.simplefilter("always", GenerationRoundsExhausted)
-        overall = progress.add_task("all runs", total=total)
-        for seed in config.seeds:
-            testbed = Testbed(config.testbed, seed)
-            warm = progress.add_task(f"seed {seed}: SFT warm start", total=None)
-            cache = config.testbed.warm_start_cache
-            warm_model = testbed.warm_start(cache_dir=Path(cache) if cache else None)
-            progress.update(warm, total=1, completed=1)
-            for strategy in config.strategies:
-                done_before = progress.tasks[overall].completed
-                task = progress.add_task(f"seed {seed}: {strategy}", total=config.rl.rollouts)
 
-                def advance(rollouts: int, task=task, done_before=done_before) -> None:
-                    progress.update(task, completed=min(rollouts, config.rl.rollouts))
-                    progress.update(overall, completed=done_before + min(rollouts, config.rl.rollouts))
 
-                result = run_strategy(
-                    testbed,
-                    warm_model,
-                    strategy,
-                    config.rl,
-                    seed,
-                    strategy_options=config.strategy_options,
-                    on_progress=advance,
-                    metrics_path=metrics_path,
-                )
-                results.append(result)
-                progress.update(task, completed=config.rl.rollouts)
-                progress.console.print(
-                    f"seed {seed} {strategy}: held-out accuracy {result.evals[0]['overall']:.3f} -> "
-                    f"{result.final_accuracy:.3f} after {result.rollouts} rollouts ({result.wall_seconds:.0f} s)"
-                )
-    if caught:
-        first = escape(str(caught[0].message))
-        console.print(f"[yellow]{len(caught)} generation-round warnings (partial batches); first:[/] {first}")
-    summary = summarize(results)
-    wall = time.perf_counter() - start
-    meta = {
+# ----- outputs -----
+def _meta(config: ExperimentConfig, setups: list[SeedSetup], wall: float) -> dict[str, Any]:
+    testbeds = [s.testbed for s in setups]
+    excluded: dict[str, int] = {}
+    for testbed in testbeds:
+        for level, count in testbed.metadata["excluded_levels"].items():
+            excluded[level] = min(count, excluded.get(level, count))
+    meta: dict[str, Any] = {
         "seeds": config.seeds,
         "rollouts": config.rl.rollouts,
         "prompts_per_step": config.rl.prompts_per_step,
-        "group_size": config.rl.group_size,
+        "group_size": config.grpo.group_size,
         "tasks": config.testbed.tasks,
         "pool": config.testbed.pool,
-        "warmup_max_level": config.testbed.warmup_max_level,
+        "warmup_max_level": config.warm_start.max_level,
+        "workers": config.testbed.workers,
+        "device": testbeds[0].metadata["device"],
         "wall_seconds": wall,
+        "evaluated_levels": testbeds[0].level_names,
+        # levels with too few held-out prompts the student never trained on: not in `overall` (fewest over seeds)
+        "excluded_levels": excluded,
+        "testbed": {str(t.seed): t.metadata for t in testbeds},
     }
-    write_outputs(out_dir, results, summary, meta)
-    print_summary(console, summary)
-    console.print(f"Wrote {out_dir}/report.md, summary.json, metrics.jsonl, evals.jsonl and plots ({wall:.0f} s).")
-    return summary
+    histograms = [s.histogram for s in setups if s.histogram is not None]
+    if histograms:
+        meta["pass_rate_histogram"] = _sum_histograms(histograms)
+    return meta
+
+
+def _sum_histograms(histograms: list[dict[str, Any]]) -> dict[str, Any]:
+    """The seeds' pass-count histograms added up (same samples per prompt)."""
+    samples = histograms[0]["samples"]
+    counts = [sum(h["counts"][k] for h in histograms) for k in range(samples + 1)]
+    by_level: dict[str, list[int]] = {}
+    for h in histograms:
+        for level, level_counts in h["by_level"].items():
+            previous = by_level.get(level, [0] * (samples + 1))
+            by_level[level] = [a + b for a, b in zip(previous, level_counts, strict=True)]
+    total = sum(counts)
+    return {
+        "samples": samples,
+        "counts": counts,
+        "by_level": by_level,
+        "zero_variance_fraction": (counts[0] + counts[samples]) / total if total else 0.0,
+        "seeds": len(histograms),
+    }
 
 
 def write_outputs(out_dir: Path, results: list[RunResult], summary: dict[str, Any], meta: dict[str, Any]) -> None:
     with open(out_dir / "evals.jsonl", "w") as f:
         for r in results:
+            apart = {e["step"]: e for e in r.evals_apart}
             for e in r.evals:
-                f.write(json.dumps({"strategy": r.strategy, "seed": r.seed, **e}) + "\n")
+                row = {"strategy": r.strategy, "seed": r.seed, **e}
+                if e["step"] in apart:  # levels with too few unseen prompts, not in `overall`
+                    row["apart"] = {k: v for k, v in apart[e["step"]].items() if k not in ("step", "rollouts")}
+                f.write(json.dumps(row) + "\n")
     (out_dir / "summary.json").write_text(json.dumps({"meta": meta, "strategies": summary}, indent=2))
     plot_accuracy_by_level(results, out_dir / "accuracy_by_level.png")
     plot_training_dynamics(results, out_dir / "training_dynamics.png")
     plot_teacher_error(results, out_dir / "teacher_mae.png")
-    write_report(out_dir, summary, meta)
+    write_report(out_dir, summary, meta)  # also draws pass_rate_histogram.png from meta["pass_rate_histogram"]
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:

@@ -1,23 +1,58 @@
-"""Experiment settings for the embedded testbed, as config dataclasses with help text."""
+"""Experiment settings for the embedded testbed: one nested config, every field with help text.
+
+    ExperimentConfig
+      strategies, strategy_options, seeds
+      testbed     TestbedConfig     tasks, pools, held-out evaluation, device, threads, workers, caches
+      warm_start  WarmStartConfig   which demonstrations the SFT warm start sees, and for how many steps
+      model       TinyGPTConfig     the student (the trainer's own config)
+      sft         SFTConfig         the warm start's optimizer (the trainer's own config)
+      grpo        GRPOConfig        the RL update (the trainer's own config)
+      rl          RLConfig          only what no trainer owns: budget, batch shape, evaluation schedule
+
+The trainer sections are the trainers' own dataclasses, so a default lives in one place. Fields the testbed
+derives from its tasks (``model.vocab_size``, ``model.max_seq_len``, ``grpo.max_new_tokens``) are None in those
+dataclasses ("derived by the harness") and an experiment config that sets them is refused, naming the field.
+Every config validates when it is built, so a config that exists is valid.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from autocurriculum.core import option, require
+from autocurriculum.core import build_config, config_section, make_config, option, require
+from autocurriculum.trainers import GRPOConfig, SFTConfig, TinyGPTConfig
+
+DEVICES = ("cpu", "cuda", "auto")
+
+# Where the testbed's calibrated recipe differs from the trainers' own defaults (docs/testbed.md, calibration
+# study): a 0.1M-parameter student learns the warm-up levels in a few hundred SFT steps at 3e-3 and GRPO moves it
+# at 3e-4; 1e-3 collapses it. The trainers keep their own defaults for other users (AutoTune, TRL examples).
+TESTBED_TRAINER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "model": {"d_model": 64, "n_layers": 2, "n_heads": 4},
+    "sft": {"learning_rate": 3e-3},
+    "grpo": {"learning_rate": 3e-4},
+}
+
+
+def _trainer_section(factory: Callable[[], Any], help: str) -> Any:  # noqa: A002 - same name as option()
+    """A nested trainer config whose default carries the testbed's calibrated values."""
+    return field(default_factory=factory, metadata={"help": help})
 
 
 @dataclass
 class TestbedConfig:
-    """What the student is, what it practises, and how it is warm-started and evaluated."""
+    """What the student practises and is evaluated on, and where and how the runs execute."""
 
     __test__ = False  # not a pytest test class despite the name
 
-    tasks: list[str] = option(
-        ["addition", "op_chain"], "Task families in the training mix (see `autocurriculum tasks`)."
+    tasks: list[str] = option(["op_chain"], "Task families in the training mix (see `autocurriculum tasks`).")
+    task_options: dict[str, Any] = option(
+        {"op_chain": {"max_length": 10, "operators": "+-"}},
+        "Per-family config overrides, e.g. {addition: {width: 5}}. The default op_chain (chains of 1-10 '+'/'-' "
+        "steps mod 10) is the calibrated testbed: see docs/testbed.md.",
     )
-    task_options: dict[str, Any] = option({}, "Per-family config overrides, e.g. {addition: {width: 5}}.")
     pool: str = option(
         "fixed",
         "'fixed': train_tasks_per_level prompts per level and family, revisited during training; "
@@ -25,71 +60,156 @@ class TestbedConfig:
     )
     streaming_size: int = option(1_000_000, "Prompts in the streaming pool (pool='streaming').")
     train_tasks_per_level: int = option(
-        64, "Training prompts generated per difficulty level and family (pool='fixed')."
+        256, "Training prompts generated per difficulty level and family (pool='fixed')."
     )
-    eval_tasks_per_level: int = option(128, "Held-out prompts per level and family (greedy accuracy).")
-    warmup_max_level: int = option(2, "SFT warm start uses demonstrations of levels 1..this only.")
-    warmup_tasks_per_level: int = option(
-        300, "Demonstrations per warm-start level and family (generated apart from the RL and held-out pools)."
+    eval_tasks_per_level: int = option(
+        128,
+        "Held-out prompts per level and family (greedy accuracy). Held-out means the student never trained on "
+        "the prompt's text: prompts among the warm-start demonstrations or in the RL training pool are skipped.",
     )
-    warmup_steps: int = option(600, "SFT warm-start optimizer steps (batch `warmup_batch_size`).")
-    warmup_batch_size: int = option(128, "SFT warm-start batch size.")
-    warmup_learning_rate: float = option(1e-3, "SFT warm-start learning rate (AdamW).")
+    min_eval_prompts_per_level: int = option(
+        16,
+        "A level with fewer unseen held-out prompts than this (a tiny prompt space the training pool or the "
+        "demonstrations already cover) is reported apart and left out of 'overall' and of the per-level curves.",
+    )
+    overall_levels: str = option(
+        "beyond_warm_start",
+        "Levels 'overall' averages: 'beyond_warm_start' (levels the SFT warm start never demonstrated: what RL "
+        "has to add; the demonstrated levels are still evaluated and reported apart) or 'all'.",
+    )
+    pass_rate_samples: int = option(
+        8, "Samples per training prompt for the warm start's pass-rate histogram (0 skips the histogram)."
+    )
+    pass_rate_prompts: int = option(
+        2048, "Most training prompts in the pass-rate histogram (a seeded uniform subsample of bigger pools)."
+    )
+    device: str = option(
+        "cpu",
+        "Where the student trains and samples: 'cpu', 'cuda' (or 'cuda:N'; an error without a GPU) or 'auto' "
+        "(cuda when available, else cpu).",
+    )
+    torch_threads: int = option(
+        1,
+        "CPU threads for torch in each run. The 0.1M-parameter student gains nothing from a second thread, and "
+        "workers x torch_threads above the core count slows every run several times over.",
+    )
+    workers: int = option(
+        1,
+        "Runs (seed x strategy) executed in parallel, each in its own process with torch_threads threads; "
+        "results are identical to workers=1.",
+    )
     warm_start_cache: str = option(
         "runs/.cache/warm-start",
-        "Directory where SFT warm starts are cached and reused, keyed by the settings that shape them and the seed "
+        "Directory where SFT warm starts are cached and reused, keyed by everything that shapes their weights "
         "(empty string: always retrain).",
     )
-    d_model: int = option(128, "Transformer width.")
-    n_layers: int = option(4, "Transformer layers.")
-    n_heads: int = option(4, "Attention heads.")
-    position_encoding: str = option(
-        "rope", "'rope' (relative: skills transfer to longer problems) or 'learned' (absolute position table)."
-    )
-    torch_threads: int = option(2, "CPU threads for torch (the testbed machine has 2 cores).")
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> None:
         require(len(self.tasks) > 0, "tasks", "name at least one task family")
+        require(len(set(self.tasks)) == len(self.tasks), "tasks", f"repeated task family in {self.tasks}")
         require(self.pool in ("fixed", "streaming"), "pool", f"must be 'fixed' or 'streaming', got {self.pool!r}")
-        require(self.streaming_size > 0, "streaming_size", "must be > 0")
-        require(self.train_tasks_per_level > 0, "train_tasks_per_level", "must be > 0")
-        require(self.eval_tasks_per_level > 0, "eval_tasks_per_level", "must be > 0")
-        require(self.warmup_max_level >= 1, "warmup_max_level", "must be >= 1")
-        require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
-        require(self.warmup_tasks_per_level > 0, "warmup_tasks_per_level", "must be > 0")
+        require(self.streaming_size > 0, "streaming_size", f"must be > 0, got {self.streaming_size}")
         require(
-            self.d_model % self.n_heads == 0, "d_model", f"{self.d_model} is not divisible by n_heads={self.n_heads}"
+            self.train_tasks_per_level > 0,
+            "train_tasks_per_level",
+            f"must be > 0 (a level with no training prompts), got {self.train_tasks_per_level}",
         )
-        require(self.torch_threads >= 1, "torch_threads", "must be >= 1")
+        require(self.eval_tasks_per_level > 0, "eval_tasks_per_level", f"must be > 0, got {self.eval_tasks_per_level}")
         require(
-            self.position_encoding in ("rope", "learned"),
-            "position_encoding",
-            f"must be 'rope' or 'learned', got {self.position_encoding!r}",
+            1 <= self.min_eval_prompts_per_level <= self.eval_tasks_per_level,
+            "min_eval_prompts_per_level",
+            f"must lie in [1, eval_tasks_per_level={self.eval_tasks_per_level}], got {self.min_eval_prompts_per_level}",
         )
+        require(
+            self.overall_levels in ("beyond_warm_start", "all"),
+            "overall_levels",
+            f"must be 'beyond_warm_start' or 'all', got {self.overall_levels!r}",
+        )
+        require(self.pass_rate_samples >= 0, "pass_rate_samples", f"must be >= 0, got {self.pass_rate_samples}")
+        require(self.pass_rate_prompts >= 1, "pass_rate_prompts", f"must be >= 1, got {self.pass_rate_prompts}")
+        resolve_device(self.device)
+        require(self.torch_threads >= 1, "torch_threads", f"must be >= 1, got {self.torch_threads}")
+        require(self.workers >= 1, "workers", f"must be >= 1, got {self.workers}")
+
+
+@dataclass
+class WarmStartConfig:
+    """The SFT warm start: the generators' demonstrations of the easiest levels (optimizer settings: ``sft``)."""
+
+    max_level: int = option(3, "Demonstrations of levels up to this one only (each family's own levels).")
+    demonstrations_per_level: int = option(
+        2000,
+        "Demonstrations at level 1 per family; level L gets round(demonstrations_per_level * level_decay**(L-1)). "
+        "They come from generator indices apart from the RL and held-out pools.",
+    )
+    level_decay: float = option(
+        1.0, "Geometric decay of demonstrations per level, in (0, 1]; 1 gives every level the same number."
+    )
+    steps: int = option(
+        3000,
+        "Most SFT optimizer steps (batch size and learning rate: the sft section); 0 skips SFT. Training stops "
+        "earlier once the demonstrated levels reach target_accuracy.",
+    )
+    target_accuracy: float = option(
+        0.97,
+        "Stop SFT once greedy accuracy on unseen prompts of the demonstrated levels reaches this (checked every "
+        "check_every steps; 1.0 never stops early). Tiny students learn these tasks in a sudden jump whose step "
+        "varies by seed, so a fixed step count leaves some seeds unconverged; a run that ends below the target warns.",
+    )
+    check_every: int = option(100, "SFT steps between two convergence checks.")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        require(self.max_level >= 1, "max_level", f"must be >= 1, got {self.max_level}")
+        require(
+            self.demonstrations_per_level >= 1,
+            "demonstrations_per_level",
+            f"must be >= 1, got {self.demonstrations_per_level}",
+        )
+        require(0.0 < self.level_decay <= 1.0, "level_decay", f"must lie in (0, 1], got {self.level_decay}")
+        require(self.steps >= 0, "steps", f"must be >= 0, got {self.steps}")
+        require(0.0 < self.target_accuracy <= 1.0, "target_accuracy", f"must lie in (0, 1], got {self.target_accuracy}")
+        require(self.check_every >= 1, "check_every", f"must be >= 1, got {self.check_every}")
+
+    def demonstrations_at(self, level: int) -> int:
+        """How many demonstrations level ``level`` gets (0 above ``max_level``)."""
+        if level > self.max_level:
+            return 0
+        return round(self.demonstrations_per_level * self.level_decay ** (level - 1))
 
 
 @dataclass
 class RLConfig:
-    """The GRPO phase: budget, batch shape and optimizer."""
+    """The GRPO phase's budget and schedule (the update itself is configured in the grpo section)."""
 
-    rollouts: int = option(16_000, "Rollout budget per run: every generated completion counts, kept or filtered.")
+    rollouts: int = option(51_200, "Rollout budget per run: every generated completion counts, kept or filtered.")
     prompts_per_step: int = option(16, "Groups per GRPO update (the training batch, in prompts).")
-    group_size: int = option(8, "Rollouts per prompt (G).")
-    learning_rate: float = option(5e-5, "GRPO learning rate; above ~1e-4 the tiny student collapses.")
-    temperature: float = option(1.0, "Sampling temperature of rollouts.")
-    kl_coef: float = option(0.0, "KL penalty to the warm-start model (0 disables it, as in DAPO).")
-    eval_every: int = option(2_000, "Evaluate held-out accuracy every this many rollouts.")
+    eval_every: int = option(
+        6_400, "Evaluate held-out accuracy at 0, whenever rollouts cross a multiple of this, and at the budget's end."
+    )
     oracle_samples: int = option(8, "Oracle only: Monte Carlo samples per candidate prompt (not charged).")
 
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> None:
-        require(self.rollouts > 0, "rollouts", "must be > 0")
-        require(self.prompts_per_step > 0, "prompts_per_step", "must be > 0")
-        require(self.group_size >= 2, "group_size", "GRPO needs at least 2 rollouts per prompt")
-        require(0 < self.learning_rate < 1, "learning_rate", f"must lie in (0, 1), got {self.learning_rate}")
-        require(self.temperature > 0, "temperature", "must be > 0")
-        require(self.kl_coef >= 0, "kl_coef", "must be >= 0")
-        require(self.eval_every > 0, "eval_every", "must be > 0")
-        require(self.oracle_samples >= 1, "oracle_samples", "must be >= 1")
+        require(self.rollouts > 0, "rollouts", f"must be > 0, got {self.rollouts}")
+        require(self.prompts_per_step > 0, "prompts_per_step", f"must be > 0, got {self.prompts_per_step}")
+        require(self.eval_every > 0, "eval_every", f"must be > 0, got {self.eval_every}")
+        require(self.oracle_samples >= 1, "oracle_samples", f"must be >= 1, got {self.oracle_samples}")
+
+
+# Fields of the trainer configs the testbed fills in itself (from its tokenizer and task families).
+DERIVED_FIELDS = {
+    "model.vocab_size": "the tokenizer's vocabulary",
+    "model.max_seq_len": "the longest prompt plus the longest completion",
+    "grpo.max_new_tokens": "the longest demonstration plus eos",
+}
 
 
 @dataclass
@@ -103,18 +223,133 @@ class ExperimentConfig:
         "names a variant: {goldilocks-embedding: {strategy: goldilocks, features: embedding}}.",
     )
     seeds: list[int] = option([0], "Seeds; each seed has its own warm start, shared by all strategies.")
-    testbed: TestbedConfig = option(TestbedConfig, "Student, tasks and warm start.")
-    rl: RLConfig = option(RLConfig, "GRPO phase.")
+    testbed: TestbedConfig = option(TestbedConfig, "Tasks, pools, held-out evaluation, device and parallelism.")
+    warm_start: WarmStartConfig = option(WarmStartConfig, "Demonstrations and steps of the SFT warm start.")
+    model: TinyGPTConfig = _trainer_section(
+        lambda: TinyGPTConfig(**TESTBED_TRAINER_DEFAULTS["model"]),
+        "The student (TinyGPTConfig); vocab_size and max_seq_len are derived by the testbed. Fields not given "
+        "take the testbed's calibrated values (TESTBED_TRAINER_DEFAULTS), then the trainer's own defaults.",
+    )
+    sft: SFTConfig = _trainer_section(
+        lambda: SFTConfig(**TESTBED_TRAINER_DEFAULTS["sft"]),
+        "Optimizer of the SFT warm start (SFTConfig; see model for defaults).",
+    )
+    grpo: GRPOConfig = _trainer_section(
+        lambda: GRPOConfig(**TESTBED_TRAINER_DEFAULTS["grpo"]),
+        "The GRPO update (GRPOConfig: learning_rate, group_size, temperature, clip_epsilon, kl_coef, "
+        "updates_per_batch, grad_clip, ...); max_new_tokens is derived by the testbed.",
+    )
+    rl: RLConfig = option(RLConfig, "Rollout budget, batch shape and evaluation schedule of the GRPO phase.")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any] | None = None, source: str | None = None) -> ExperimentConfig:
+        """Build from a mapping (YAML/JSON), trainer sections starting from ``TESTBED_TRAINER_DEFAULTS``."""
+        merged = dict(values or {})
+        for section, defaults in TESTBED_TRAINER_DEFAULTS.items():
+            given = merged.get(section, {})
+            if isinstance(given, Mapping):
+                merged[section] = {**defaults, **given}
+        return build_config(cls, merged, source=source)
 
     def validate(self) -> None:
         require(len(self.strategies) > 0, "strategies", "name at least one strategy")
+        require(len(set(self.strategies)) == len(self.strategies), "strategies", f"repeated label in {self.strategies}")
         require(len(self.seeds) > 0, "seeds", "give at least one seed")
         require(len(set(self.seeds)) == len(self.seeds), "seeds", f"repeated seed in {self.seeds}")
-        self.testbed.validate()
-        self.rl.validate()
+        require(all(s >= 0 for s in self.seeds), "seeds", f"must be >= 0, got {self.seeds}")
+        for name, section in (
+            ("testbed", self.testbed),
+            ("warm_start", self.warm_start),
+            ("model", self.model),
+            ("sft", self.sft),
+            ("grpo", self.grpo),
+            ("rl", self.rl),
+        ):
+            with config_section(name):
+                section.validate()
+        for path, value in (
+            ("model.vocab_size", self.model.vocab_size),
+            ("model.max_seq_len", self.model.max_seq_len),
+            ("grpo.max_new_tokens", self.grpo.max_new_tokens),
+        ):
+            require(
+                value is None,
+                path,
+                f"is derived by the testbed ({DERIVED_FIELDS[path]}); leave it unset, got {value!r}",
+            )
+        step = self.rl.prompts_per_step * self.grpo.group_size
+        require(
+            self.rl.rollouts >= step,
+            "rl.rollouts",
+            f"{self.rl.rollouts} is less than one GRPO step (rl.prompts_per_step x grpo.group_size = "
+            f"{self.rl.prompts_per_step} x {self.grpo.group_size} = {step})",
+        )
+        self._validate_tasks()
+        for label in self.strategies:  # an unknown strategy or option fails here, before any training
+            name, options = resolve_strategy(label, self.strategy_options)
+            make_config(name, options, source=f"strategy_options.{label}")
+
+    def _validate_tasks(self) -> None:
+        from autocurriculum.tasks import make_task_family_config
+
+        lowest = {}
+        for name in self.testbed.tasks:
+            options = self.testbed.task_options.get(name, {})
+            require(
+                isinstance(options, dict),
+                f"testbed.task_options.{name}",
+                f"expected a mapping of options, got {options!r}",
+            )
+            config = make_task_family_config(name, options, source=f"testbed.task_options.{name}")
+            lowest[name] = config.min_level
+        reached = [name for name, level in lowest.items() if level <= self.warm_start.max_level]
+        require(
+            len(reached) > 0,
+            "warm_start.max_level",
+            f"{self.warm_start.max_level} is below every task family's lowest level "
+            f"({', '.join(f'{n}: {lv}' for n, lv in lowest.items())}): the warm start would have no demonstrations",
+        )
+        require(
+            self.warm_start.steps == 0
+            or any(
+                self.warm_start.demonstrations_at(level) > 0
+                for level in range(min(lowest.values()), 1 + self.warm_start.max_level)
+            ),
+            "warm_start.level_decay",
+            f"{self.warm_start.level_decay} with demonstrations_per_level={self.warm_start.demonstrations_per_level} "
+            "rounds every warm-start level to 0 demonstrations",
+        )
 
 
 def resolve_strategy(label: str, strategy_options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The registered strategy behind ``label`` and its options (a variant names its base with ``strategy``)."""
     options = dict(strategy_options.get(label, {}))
     return str(options.pop("strategy", label)), options
+
+
+def resolve_device(device: str) -> str:
+    """'cpu', 'cuda' or 'cuda:N' for a ``testbed.device`` setting; a ConfigError naming the field otherwise."""
+    base, _, index = device.partition(":")
+    require(
+        device in DEVICES or (base == "cuda" and index.isdigit()),
+        "device",
+        f"must be one of {', '.join(map(repr, DEVICES))} (or 'cuda:N'), got {device!r}",
+    )
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    available = torch.cuda.is_available()
+    if device == "auto":
+        return "cuda" if available else "cpu"
+    require(
+        available,
+        "device",
+        f"{device!r} but torch finds no CUDA device (torch.cuda.is_available() is False); use 'cpu' or 'auto'",
+    )
+    count = torch.cuda.device_count()
+    require(not index or int(index) < count, "device", f"{device!r} but only {count} CUDA device(s) are visible")
+    return device

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-# About 5 minutes on 2 CPU cores for one seed and four strategies (the warm start is cached for later runs).
+# One seed and four strategies on the calibrated testbed at 38,400 rollouts, two runs at a time with one torch
+# thread each (the warm start is cached for later runs). docs/testbed.md has the measured time.
 DEMO: dict[str, Any] = {
-    "strategies": ["uniform", "thompson", "sec", "oracle"],
+    "strategies": ["uniform", "sec", "thompson", "oracle"],
     "seeds": [0],
+    "testbed": {"workers": 2, "torch_threads": 1},
+    "rl": {"rollouts": 38_400},
 }
 
 # Seconds, for the end-to-end test of the demo code path; learns nothing.
@@ -18,14 +21,15 @@ TINY: dict[str, Any] = {
         "task_options": {"addition": {"width": 3}, "op_chain": {"max_length": 3}},
         "train_tasks_per_level": 12,
         "eval_tasks_per_level": 4,
-        "warmup_steps": 5,
-        "warmup_batch_size": 16,
-        "d_model": 32,
-        "n_layers": 1,
-        "n_heads": 2,
+        "min_eval_prompts_per_level": 2,
+        "torch_threads": 1,  # a tiny model gains nothing from more threads, and a busy machine slows them a lot
         "warm_start_cache": "",
     },
-    "rl": {"rollouts": 96, "prompts_per_step": 4, "group_size": 4, "eval_every": 48, "oracle_samples": 2},
+    "warm_start": {"steps": 5, "max_level": 1},
+    "model": {"d_model": 32, "n_layers": 1, "n_heads": 2},
+    "sft": {"batch_size": 16},
+    "grpo": {"group_size": 4},
+    "rl": {"rollouts": 96, "prompts_per_step": 4, "eval_every": 48, "oracle_samples": 2},
 }
 
 PRESETS = {"demo": DEMO, "tiny": TINY}

@@ -12,8 +12,10 @@ import matplotlib
 matplotlib.use("Agg")  # headless: the testbed machines have no display
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from autocurriculum.experiments.runner import RunResult
+from autocurriculum.experiments.speedup import MIN_IMPROVEMENT, SMOOTHING_WINDOW, TARGET_POINTS, headline_lines
 
 COLORS = {"uniform": "#555555", "oracle": "#000000"}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -38,17 +40,28 @@ def _median_band(curves: list[tuple[np.ndarray, np.ndarray]], grid: np.ndarray) 
     return np.median(ys, axis=0), ys.min(axis=0), ys.max(axis=0)
 
 
-def plot_accuracy_by_level(results: Sequence[RunResult], path: Path) -> None:
-    """Held-out accuracy vs rollouts, one panel per (family, level) plus the overall mean."""
+def _seed_count_text(results: Sequence[RunResult]) -> str:
+    seeds = len({r.seed for r in results})
+    return "one seed" if seeds == 1 else f"median over {seeds} seeds, band: min–max"
+
+
+def plot_accuracy_by_level(results: Sequence[RunResult], path: Path) -> Figure:
+    """Held-out accuracy vs rollouts: the overall mean plus one panel per (family, level); returns the figure.
+
+    Every strategy is drawn on one rollout grid (median line, min–max band over seeds), up to the last evaluation
+    all its runs have. The overall panel starts at 0 so that a gain of a few points is not drawn as a cliff.
+    """
     grouped = _grouped(results)
     order = list(grouped)
     keys = ["overall"] + [k for k in results[0].evals[0] if k not in ("step", "rollouts", "overall")]
     cols = min(4, len(keys))
     rows = math.ceil(len(keys) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharex=True)  # y per panel
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharex=True)
+    common_grid = np.linspace(0, max(e["rollouts"] for r in results for e in r.evals), 80)
     for ax, key in zip(axes.flat, keys, strict=False):
+        highest = 0.0
         for name, runs in grouped.items():
-            grid = np.linspace(0, max(r.rollouts for r in runs), 50)
+            grid = common_grid[common_grid <= min(r.evals[-1]["rollouts"] for r in runs)]  # no extrapolation
             curves = [(np.array([e["rollouts"] for e in r.evals]), np.array([e[key] for e in r.evals])) for r in runs]
             mid, lo, hi = _median_band(curves, grid)
             color = _color(name, order)
@@ -56,9 +69,13 @@ def plot_accuracy_by_level(results: Sequence[RunResult], path: Path) -> None:
             ax.plot(grid, mid, style, color=color, label=name, lw=1.6)
             if len(runs) > 1:
                 ax.fill_between(grid, lo, hi, color=color, alpha=0.15, lw=0)
-        ax.set_title(key, fontsize=10)
-        if key != "overall":  # the overall mean moves by a few points: let its axis zoom in
-            ax.set_ylim(-0.02, 1.02)
+            highest = max(highest, float(np.nanmax(hi)) if hi.size else 0.0)
+        if key == "overall":
+            ax.set_title("overall (mean over levels)", fontsize=10)
+            ax.set_ylim(0.0, min(1.0, highest + 0.05))
+        else:
+            ax.set_title(key, fontsize=10)
+            ax.set_ylim(0.0, 1.0)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(keys) :]:
         ax.axis("off")
@@ -66,10 +83,92 @@ def plot_accuracy_by_level(results: Sequence[RunResult], path: Path) -> None:
         ax.set_xlabel("rollouts")
     axes[0][0].set_ylabel("held-out accuracy (greedy)")
     axes[0][0].legend(fontsize=8)
-    fig.suptitle("Held-out accuracy per difficulty level vs rollouts (median over seeds, band = min..max)")
+    fig.suptitle(f"Held-out accuracy vs rollouts ({_seed_count_text(results)})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return fig
+
+
+def _histogram_counts(histogram: dict[str, Any]) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
+    samples = int(histogram["samples"])
+    counts = np.asarray(histogram["counts"], dtype=np.int64)
+    by_level = {level: np.asarray(c, dtype=np.int64) for level, c in (histogram.get("by_level") or {}).items()}
+    for label, c in [("counts", counts), *by_level.items()]:
+        if c.size != samples + 1:
+            raise ValueError(f"pass-rate histogram {label!r} has {c.size} bins, expected samples + 1 = {samples + 1}")
+    return samples, counts, by_level
+
+
+def _zero_variance_share(counts: np.ndarray) -> float:
+    total = int(counts.sum())
+    return float(counts[0] + counts[-1]) / total if total else 0.0
+
+
+def plot_pass_rate_histogram(histogram: dict[str, Any], path: Path) -> Figure:
+    """How many training prompts the warm-started student solves k of ``samples`` times; returns the figure.
+
+    ``histogram`` is ``{"samples": n, "counts": [c0..cn], "by_level": {"family/Lx": [c0..cn], ...}}``. Prompts at
+    k = 0 or k = n give GRPO groups with zero reward variance, the rollouts a curriculum tries not to spend.
+    """
+    samples, counts, by_level = _histogram_counts(histogram)
+    ks = np.arange(samples + 1)
+    total = int(counts.sum())
+    fig, (ax_all, ax_level) = plt.subplots(1, 2, figsize=(11, 3.8))
+    wasted = [k in (0, samples) for k in ks]
+    shares = counts / max(total, 1)
+    ax_all.bar(ks, shares, color=["#d62728" if w else "#1f77b4" for w in wasted])
+    ax_all.set_ylim(0.0, max(float(shares.max()), 0.01) * 1.2)  # headroom for the zero-variance note
+    ax_all.text(
+        0.5,
+        0.96,
+        f"zero-variance (k=0 or k={samples}): {_zero_variance_share(counts):.0%} of {total} prompts",
+        transform=ax_all.transAxes,
+        ha="center",
+        va="top",
+        fontsize=9,
+        bbox={"facecolor": "white", "alpha": 0.8, "lw": 0},
+    )
+    ax_all.set(
+        xlabel=f"k = correct answers out of {samples} samples",
+        ylabel="share of training prompts",
+        title="All training prompts (red: no learning signal)",
+        xticks=ks,
+    )
+    if by_level:
+        colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.95, len(by_level)))
+        bottom = np.zeros(samples + 1)
+        for color, (level, level_counts) in zip(colors, by_level.items(), strict=True):
+            ax_level.bar(ks, level_counts, bottom=bottom, color=color, label=level)
+            bottom += level_counts
+        ax_level.legend(fontsize=7, ncol=2 if len(by_level) > 6 else 1)
+    else:
+        ax_level.text(0.5, 0.5, "no per-level counts", transform=ax_level.transAxes, ha="center")
+    ax_level.set(
+        xlabel=f"k = correct answers out of {samples} samples",
+        ylabel="training prompts",
+        title="By difficulty level (stacked)",
+        xticks=ks,
+    )
+    for ax in (ax_all, ax_level):
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Pass counts of the warm-started student on the training prompts, before RL")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return fig
+
+
+def pass_rate_histogram_table(histogram: dict[str, Any]) -> str:
+    """Markdown table of the pass-count histogram: one row overall, one per level, with the zero-variance share."""
+    samples, counts, by_level = _histogram_counts(histogram)
+    header = ["prompts", *[f"k={k}" for k in range(samples + 1)], f"zero-variance (k=0 or {samples})"]
+    rows = [[f"all ({int(counts.sum())})", *map(str, counts.tolist()), f"{_zero_variance_share(counts):.0%}"]]
+    for level, level_counts in by_level.items():
+        rows.append([level, *map(str, level_counts.tolist()), f"{_zero_variance_share(level_counts):.0%}"])
+    return "\n".join(
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *["| " + " | ".join(r) + " |" for r in rows]]
+    )
 
 
 def plot_training_dynamics(results: Sequence[RunResult], path: Path) -> None:
@@ -138,14 +237,43 @@ def _fmt(entry: dict[str, Any] | None, pattern: str = "{:.3f}") -> str:
     return text
 
 
-def summary_table(summary: dict[str, Any]) -> list[list[str]]:
+def _fmt_interval(entry: dict[str, Any] | None, pattern: str = "{:.3f}") -> str:
+    """Median with its 95% CI in brackets (CI only with more than one defined seed)."""
+    if entry is None or entry.get("median") is None:
+        return "n/a"
+    text = pattern.format(entry["median"])
+    defined = [v for v in entry.get("per_seed", []) if v is not None]
+    if len(defined) > 1 and entry.get("ci_low") is not None:
+        text += f" [{pattern.format(entry['ci_low'])}, {pattern.format(entry['ci_high'])}]"
+    return text
+
+
+def _fmt_rollout_ratio(name: str, entry: dict[str, Any], baseline: str) -> str:
+    speed = entry.get("speedup_vs_uniform")
+    if speed is None:
+        return "n/a"
+    ratio = speed["rollout_ratio"]
+    if ratio.get("median") is None:
+        return f"n/a ({speed.get('reason') or 'undefined'})"
+    if name == baseline:
+        return "1.00× (baseline)"
+    text = _fmt_interval(ratio, "{:.2f}×")
+    censored = [c for c in speed.get("censored_fraction", []) if c is not None]
+    if censored and float(np.median(censored)) > 0:
+        text += f", {float(np.median(censored)):.0%} of targets never reached"
+    return text
+
+
+def summary_table(summary: dict[str, Any], baseline: str = "uniform") -> list[list[str]]:
     """Rows of the comparison table (header first), shared by the Markdown report and the terminal."""
     rows = [
         [
             "strategy",
+            "initial acc.",
             "final acc.",
-            "rollouts",
-            "rollouts to uniform's final (x uniform)",
+            f"rollouts needed (× {baseline}) [95% CI]",
+            "AUC (mean acc. in training)",
+            f"AUC − {baseline} [95% CI]",
             "zero-var. fraction",
             "selection overhead",
         ]
@@ -154,9 +282,11 @@ def summary_table(summary: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 name,
+                _fmt(s.get("initial_accuracy")),
                 _fmt(s["final_accuracy"]),
-                _fmt(s["rollouts"], "{:.0f}"),
-                _fmt(s["rollouts_to_uniform_final_ratio"], "{:.2f}"),
+                _fmt_rollout_ratio(name, s, baseline),
+                _fmt(s.get("auc")),
+                _fmt_interval(s.get("auc_minus_uniform"), "{:+.3f}") if name != baseline else "0 (baseline)",
                 _fmt(s["zero_variance_fraction"]),
                 _fmt(s["selection_overhead_fraction"], "{:.1%}"),
             ]
@@ -164,21 +294,51 @@ def summary_table(summary: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _setup_sentence(meta: dict[str, Any]) -> str:
+    parts = []
+    if "seeds" in meta:
+        parts.append(f"Seeds: {meta['seeds']}.")
+    if "rollouts" in meta:
+        budget = f"Budget: {meta['rollouts']:,} rollouts per run"
+        if "prompts_per_step" in meta and "group_size" in meta:
+            budget += f" ({meta['prompts_per_step']} prompts x {meta['group_size']} rollouts per GRPO step)"
+        parts.append(budget + ".")
+    if "tasks" in meta:
+        parts.append(f"Tasks: {', '.join(meta['tasks'])} ({meta.get('pool', 'fixed')} pool).")
+    if "warmup_max_level" in meta:
+        parts.append(f"Warm start on levels 1..{meta['warmup_max_level']}.")
+    if "wall_seconds" in meta:
+        parts.append(f"Wall time: {meta['wall_seconds']:.0f} s.")
+    return " ".join(parts)
+
+
 def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """``report.md``: headline sentences, the comparison table, the pass-rate histogram (if in ``meta``), plots.
+
+    With ``meta["pass_rate_histogram"]`` it also draws ``pass_rate_histogram.png`` next to the report.
+    """
+    out_dir = Path(out_dir)
     rows = summary_table(summary)
     lines = [
         "# Autocurriculum comparison",
         "",
-        f"Seeds: {meta['seeds']}. Budget: {meta['rollouts']} rollouts per run "
-        f"({meta['prompts_per_step']} prompts x {meta['group_size']} rollouts per GRPO step). "
-        f"Tasks: {', '.join(meta['tasks'])} ({meta.get('pool', 'fixed')} pool); "
-        f"warm start on levels 1..{meta['warmup_max_level']}. "
-        f"Wall time: {meta['wall_seconds']:.0f} s.",
+        *[f"- {line}" for line in headline_lines(summary)],
         "",
-        "Values are medians over seeds, with [min, max] in brackets. Every generated rollout is charged to the budget, "
-        "including those of groups a filter discards. *Rollouts to uniform's final* is the budget at which held-out "
-        "accuracy first reaches uniform's final accuracy (same seed), linearly interpolated between evaluations, as "
-        "a fraction of uniform's budget; *never* means the majority of seeds did not get there.",
+        _setup_sentence(meta),
+        "",
+        "Every generated rollout is charged to the budget, including those of groups a filter discards. All "
+        "strategies of a seed start from the same warm-started model, so comparisons with uniform are paired by seed.",
+        "",
+        f"*Rollouts needed (× uniform)*: for {TARGET_POINTS} target accuracies evenly spaced from the shared start to "
+        f"uniform's final accuracy, the rollouts the strategy needed to first reach each target, divided by the "
+        f"rollouts uniform needed (same seed), geometric mean over the targets: 0.5× means twice as fast. Curves are "
+        f"smoothed over {SMOOTHING_WINDOW} evaluations first (accuracy moves about ±0.01 between evaluations by "
+        f"chance; the final accuracy is the mean of the last two), crossings are interpolated between evaluations, "
+        f"and a target a strategy never reaches counts at its full budget. When uniform improves by less than "
+        f"{MIN_IMPROVEMENT} there is nothing to speed up and no ratio is given. *AUC* is the area under the "
+        f"accuracy–rollouts curve divided by the budget, the mean held-out accuracy over training. Accuracies are "
+        f"medians over seeds with [min, max]; ratios and AUC differences are medians with a 95% percentile bootstrap "
+        f"CI over seeds.",
         "",
         "| " + " | ".join(rows[0]) + " |",
         "|" + "---|" * len(rows[0]),
@@ -202,11 +362,27 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
             "![teacher error](teacher_mae.png)",
             "",
         ]
-    if "oracle" in summary:
+    if any(name == "oracle" or entry.get("upper_bound") for name, entry in summary.items()):
         lines += [
             "**Oracle caveat.** The oracle measures each candidate's current pass rate by Monte Carlo with the "
             "current model before choosing. Those estimation rollouts are *not* charged to its budget; it is the "
             "upper bound the practical strategies are measured against, not a deployable method.",
+            "",
+        ]
+    histogram = meta.get("pass_rate_histogram")
+    if histogram:
+        plot_pass_rate_histogram(histogram, out_dir / "pass_rate_histogram.png")
+        samples = histogram["samples"]
+        lines += [
+            "## Pass rates at the start of RL",
+            "",
+            f"Each training prompt was sampled {samples} times from the warm-started student; k is the number of "
+            f"correct answers. A GRPO group at k = 0 or k = {samples} has equal rewards, zero advantage and teaches "
+            "nothing: this is the waste a curriculum can avoid.",
+            "",
+            pass_rate_histogram_table(histogram),
+            "",
+            "![pass-rate histogram](pass_rate_histogram.png)",
             "",
         ]
     lines += [

@@ -1,11 +1,17 @@
-"""One GRPO run of one strategy on the testbed, at a fixed rollout budget."""
+"""One GRPO run of one strategy on the testbed, at a fixed rollout budget.
+
+Read ``run_strategy`` top to bottom: copy the warm start, build the trainer and the curriculum, serve the
+curriculum's declared needs (``wire_harness``), then loop select -> rollout -> verify -> update -> filter ->
+train until the budget is spent, evaluating at 0 rollouts, at every multiple of ``rl.eval_every`` the budget
+crosses, and always at the end.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,12 +19,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from autocurriculum.core import GroupOutcome, collect_batch, make_config, make_curriculum
+from autocurriculum.core import (
+    ConfigError,
+    Curriculum,
+    GroupOutcome,
+    Need,
+    collect_batch,
+    make_config,
+    make_curriculum,
+    strategy_class,
+)
 from autocurriculum.experiments.config import RLConfig, resolve_strategy
 from autocurriculum.experiments.testbed import Testbed
-from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT, generate
+from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT
 
 ProgressCallback = Callable[[int], None]  # called with rollouts consumed so far
+ProviderFactories = Mapping[Need, Callable[[], Callable[..., Any]]]
+
+HARNESS = "testbed"
+# What the testbed harness can serve to a strategy (see ``harness_providers``).
+TESTBED_SERVES = frozenset({Need.PASS_RATE_ORACLE, Need.STUDENT_FEATURES})
 
 
 @dataclass
@@ -26,7 +46,7 @@ class RunResult:
     strategy: str
     seed: int
     steps: list[dict[str, Any]] = field(default_factory=list)  # one record per GRPO update
-    evals: list[dict[str, Any]] = field(default_factory=list)  # held-out accuracy checkpoints
+    evals: list[dict[str, Any]] = field(default_factory=list)  # held-out accuracy checkpoints (evaluated levels)
     rollouts: int = 0
     completion_tokens: int = 0
     wall_seconds: float = 0.0
@@ -34,6 +54,9 @@ class RunResult:
     oracle_seconds: float = 0.0
     curriculum_state: dict[str, Any] | None = None
     teacher: dict[str, Any] | None = None  # learned-teacher strategies only (goldilocks, pcl)
+    # accuracy of the levels with too few unseen held-out prompts, at the same checkpoints (not in `overall`)
+    evals_apart: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # generation-round warnings (partial batches)
 
     @property
     def final_accuracy(self) -> float:
@@ -44,8 +67,9 @@ def run_strategy(
     testbed: Testbed,
     warm_model: TinyGPT,
     strategy: str,
-    rl: RLConfig,
     seed: int,
+    grpo: GRPOConfig,
+    rl: RLConfig,
     strategy_options: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
     metrics_path: Path | None = None,
@@ -53,31 +77,24 @@ def run_strategy(
     """Train a copy of ``warm_model`` with GRPO for ``rl.rollouts`` rollouts, prompts chosen by ``strategy``.
 
     ``strategy`` is a strategy name or a variant label defined in ``strategy_options`` (see
-    ``resolve_strategy``); results are reported under the label.
+    ``resolve_strategy``); results are reported under the label. One step's rollouts must fit the budget.
     """
+    if rl.rollouts < rl.prompts_per_step * grpo.group_size:
+        raise ConfigError(
+            f"rl.rollouts: {rl.rollouts} is less than one GRPO step (rl.prompts_per_step x grpo.group_size = "
+            f"{rl.prompts_per_step} x {grpo.group_size})"
+        )
     torch.set_num_threads(testbed.config.torch_threads)
-    model = copy.deepcopy(warm_model)
-    trainer = GRPOTrainer(
-        model,
-        testbed.tokenizer,
-        GRPOConfig(
-            learning_rate=rl.learning_rate,
-            group_size=rl.group_size,
-            max_new_tokens=testbed.max_new_tokens,
-            temperature=rl.temperature,
-            kl_coef=rl.kl_coef,
-        ),
-        seed=seed,
-    )
+
+    # the student: a copy of the shared warm start, and its GRPO trainer
+    model = copy.deepcopy(warm_model).to(testbed.device)
+    trainer = GRPOTrainer(model, testbed.tokenizer, testbed.grpo_config(grpo), seed=seed)
+
+    # the curriculum, served what it declares it needs
     pool = testbed.train_pool
     name, options = resolve_strategy(strategy, strategy_options or {})
     curriculum = make_curriculum(name, pool, make_config(name, {"seed": seed, **options}))
     result = RunResult(strategy=strategy, seed=seed)
-    if getattr(curriculum, "requires_pass_rate_estimator", False):
-        curriculum.attach_pass_rate_estimator(_oracle_estimator(testbed, model, rl, seed, result))
-    if getattr(curriculum, "requires_feature_provider", False):
-        curriculum.attach_feature_provider(_student_features(testbed, model))
-
     step = 0
 
     def rollout_and_verify(ids: list[str]) -> list[GroupOutcome]:
@@ -99,24 +116,26 @@ def run_strategy(
         return outcomes
 
     metrics_file = open(metrics_path, "a") if metrics_path is not None else None
-    run_start = time.perf_counter()
-    next_eval = 0
     try:
-        while True:
-            if result.rollouts >= next_eval:
-                _evaluate(testbed, model, result, step)
-                next_eval = result.rollouts + rl.eval_every
-            if result.rollouts >= rl.rollouts:
-                break
+        wire_harness(curriculum, strategy, harness_providers(testbed, model, grpo, rl, seed, result))
+        run_start = time.perf_counter()
+        _evaluate(testbed, model, result, step)
+        next_eval = rl.eval_every
+        while result.rollouts < rl.rollouts:
             step_start = time.perf_counter()
             oracle_before = result.oracle_seconds
-            max_prompts = max(1, (rl.rollouts - result.rollouts) // rl.group_size)
+            # select -> rollout -> verify -> update -> filter, until the batch is full (or the budget is)
+            max_prompts = max(1, (rl.rollouts - result.rollouts) // grpo.group_size)
             batch = collect_batch(curriculum, rollout_and_verify, rl.prompts_per_step, max_prompts=max_prompts)
+            if batch.rollouts == 0:
+                raise RuntimeError(f"strategy {strategy!r} generated no rollouts at step {step}")
+            # train on the kept groups
             train_metrics: dict[str, float] = {}
             train_start = time.perf_counter()
             if batch.kept:
                 train_metrics = trainer.train_step([g.payload for g in batch.kept], [g.rewards for g in batch.kept])
             train_seconds = time.perf_counter() - train_start
+            # account: every generated rollout is charged, the oracle's measurements are reported apart
             oracle_seconds = result.oracle_seconds - oracle_before
             step_seconds = time.perf_counter() - step_start - oracle_seconds
             result.rollouts += batch.rollouts
@@ -128,18 +147,88 @@ def run_strategy(
             step += 1
             if on_progress is not None:
                 on_progress(result.rollouts)
+            # evaluate when a multiple of eval_every is crossed, and always at the end of the budget
+            if result.rollouts >= next_eval or result.rollouts >= rl.rollouts:
+                _evaluate(testbed, model, result, step)
+                next_eval = (result.rollouts // rl.eval_every + 1) * rl.eval_every
         result.wall_seconds = time.perf_counter() - run_start
-        if hasattr(curriculum, "teacher_metrics"):
-            result.teacher = _teacher_report(testbed, model, rl, seed, curriculum, result)
+        teacher = curriculum.teacher_metrics()  # None for strategies without a learned teacher
+        if teacher is not None:
+            result.teacher = _teacher_report(testbed, model, grpo, rl, seed, curriculum, teacher, result)
         result.curriculum_state = curriculum.state_dict()
     finally:
         if metrics_file is not None:
             metrics_file.close()
-        if hasattr(curriculum, "close"):
-            curriculum.close()  # stops a background teacher thread
+        curriculum.close()  # stops a background teacher thread
     return result
 
 
+# ----- the harness: what the testbed serves to strategies that declare a need -----
+def wire_harness(curriculum: Curriculum, label: str, providers: ProviderFactories, harness: str = HARNESS) -> None:
+    """Serve every need ``curriculum`` declares from ``providers``; a ConfigError naming what cannot be served."""
+    for need in sorted(curriculum.needs_for(curriculum.config), key=lambda n: n.value):
+        if need not in providers:
+            raise _unserved(label, need, harness, frozenset(providers))
+        curriculum.provide(need, providers[need]())
+
+
+def check_servable(label: str, strategy_options: dict[str, Any], served: frozenset[Need] = TESTBED_SERVES) -> None:
+    """Refuse, before any training, a strategy whose declared needs the testbed harness cannot serve."""
+    name, options = resolve_strategy(label, strategy_options)
+    config = make_config(name, options, source=f"strategy_options.{label}")
+    for need in sorted(strategy_class(name).needs_for(config) - served, key=lambda n: n.value):
+        raise _unserved(label, need, HARNESS, served)
+
+
+def _unserved(label: str, need: Need, harness: str, served: frozenset[Need]) -> ConfigError:
+    offered = ", ".join(sorted(n.value for n in served)) or "nothing"
+    return ConfigError(
+        f"strategy {label!r} needs {need.value!r}, which the {harness} harness cannot serve (it serves: {offered})"
+    )
+
+
+def harness_providers(
+    testbed: Testbed, model: TinyGPT, grpo: GRPOConfig, rl: RLConfig, seed: int, result: RunResult
+) -> dict[Need, Callable[[], Callable[..., Any]]]:
+    """Factories for every need the testbed serves, bound to the run's current ``model``."""
+    return {
+        Need.PASS_RATE_ORACLE: lambda: _oracle_estimator(testbed, model, grpo, rl, result),
+        Need.STUDENT_FEATURES: lambda: _student_features(testbed, model),
+    }
+
+
+def _oracle_estimator(
+    testbed: Testbed, model: TinyGPT, grpo: GRPOConfig, rl: RLConfig, result: RunResult
+) -> Callable[[Sequence[str]], np.ndarray]:
+    """Monte Carlo pass rates under the *current* model; time is recorded, rollouts are not charged."""
+    generator = testbed.generator(10_000)
+    pool = testbed.train_pool
+
+    def estimate(ids: Sequence[str]) -> np.ndarray:
+        start = time.perf_counter()
+        tasks = [pool[int(r)] for r in pool.rows_of(list(ids))]
+        rates = testbed.monte_carlo_pass_rates(model, tasks, rl.oracle_samples, grpo.temperature, generator)
+        result.oracle_seconds += time.perf_counter() - start
+        return rates
+
+    return estimate
+
+
+def _student_features(testbed: Testbed, model: TinyGPT) -> Callable[[Sequence[str]], np.ndarray]:
+    """Mean-pooled final hidden states of the current student, for the 'student' predictor features."""
+    from autocurriculum.predictors import hidden_state_provider
+    from autocurriculum.trainers.tiny_gpt import position_ids_from_mask
+
+    device = testbed.device
+
+    def run(ids: torch.Tensor, mask: torch.Tensor) -> Any:
+        ids, mask = ids.to(device), mask.to(device)
+        return model(ids, position_ids_from_mask(mask), mask)
+
+    return hidden_state_provider(model.ln_f, run, testbed.tokenizer.encode, pad_id=testbed.tokenizer.pad_id)
+
+
+# ----- records -----
 def _step_record(
     step: int,
     result: RunResult,
@@ -176,68 +265,34 @@ def _step_record(
 
 def _evaluate(testbed: Testbed, model: TinyGPT, result: RunResult, step: int) -> None:
     start = time.perf_counter()
-    accuracy = testbed.evaluate(model)
+    accuracy, apart = testbed.evaluate_levels(model)
     result.eval_seconds += time.perf_counter() - start
     result.evals.append({"step": step, "rollouts": result.rollouts, **accuracy})
-
-
-def _oracle_estimator(
-    testbed: Testbed, model: TinyGPT, rl: RLConfig, seed: int, result: RunResult
-) -> Callable[[Sequence[str]], np.ndarray]:
-    """Monte Carlo pass rates under the *current* model; time is recorded, rollouts are not charged."""
-    generator = torch.Generator().manual_seed(10_000 + seed)
-    pool = testbed.train_pool
-
-    def estimate(ids: Sequence[str]) -> np.ndarray:
-        start = time.perf_counter()
-        tasks = [pool[int(r)] for r in pool.rows_of(list(ids))]
-        rates = _monte_carlo_pass_rates(testbed, model, tasks, rl.oracle_samples, rl.temperature, generator)
-        result.oracle_seconds += time.perf_counter() - start
-        return rates
-
-    return estimate
-
-
-def _monte_carlo_pass_rates(
-    testbed: Testbed, model: TinyGPT, tasks: Sequence[Any], samples: int, temperature: float, generator: torch.Generator
-) -> np.ndarray:
-    prompts = [t.prompt for t in tasks for _ in range(samples)]
-    with torch.no_grad():
-        out = generate(model, testbed.tokenizer, prompts, testbed.max_new_tokens, temperature, generator=generator)
-    rewards = testbed.score([t for t in tasks for _ in range(samples)], out.texts)
-    return rewards.reshape(len(tasks), samples).mean(axis=1)
-
-
-def _student_features(testbed: Testbed, model: TinyGPT) -> Callable[[Sequence[str]], np.ndarray]:
-    """Mean-pooled final hidden states of the current student, for the 'student' predictor features."""
-    from autocurriculum.predictors import hidden_state_provider
-    from autocurriculum.trainers.tiny_gpt import position_ids_from_mask
-
-    return hidden_state_provider(
-        model.ln_f,
-        lambda ids, mask: model(ids, position_ids_from_mask(mask), mask),
-        testbed.tokenizer.encode,
-        pad_id=testbed.tokenizer.pad_id,
-    )
+    if apart:
+        result.evals_apart.append({"step": step, "rollouts": result.rollouts, **apart})
 
 
 def _teacher_report(
-    testbed: Testbed, model: TinyGPT, rl: RLConfig, seed: int, curriculum: Any, result: RunResult
+    testbed: Testbed,
+    model: TinyGPT,
+    grpo: GRPOConfig,
+    rl: RLConfig,
+    seed: int,
+    curriculum: Curriculum,
+    metrics: dict[str, Any],
+    result: RunResult,
 ) -> dict[str, Any]:
     """Teacher quality on held-out prompts it never trained on, against Monte Carlo pass rates of the final student."""
     from autocurriculum.predictors import teacher_time_fraction
 
-    metrics = dict(curriculum.teacher_metrics())
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(testbed.eval_pool), size=min(256, len(testbed.eval_pool)), replace=False)
     tasks = [testbed.eval_pool[int(r)] for r in rows]
-    rates = _monte_carlo_pass_rates(
-        testbed, model, tasks, rl.oracle_samples, rl.temperature, torch.Generator().manual_seed(20_000 + seed)
-    )
-    held_out = curriculum.evaluate_teacher([t.prompt for t in tasks], rates)
+    rates = testbed.monte_carlo_pass_rates(model, tasks, rl.oracle_samples, grpo.temperature, testbed.generator(20_000))
+    held_out = curriculum.evaluate_teacher([t.prompt for t in tasks], rates) or {}
     return {
-        "teacher_mae_unseen": float(held_out["mae"]),
-        "teacher_spearman": float(held_out["spearman"]),
+        "teacher_mae_unseen": float(held_out.get("mae", float("nan"))),
+        "teacher_spearman": float(held_out.get("spearman", float("nan"))),
         "teacher_time_fraction": float(teacher_time_fraction(metrics["teacher_seconds"], result.wall_seconds)),
         "teacher_seconds": float(metrics["teacher_seconds"]),
         "online_mae_unseen": metrics.get("teacher_mae_unseen"),

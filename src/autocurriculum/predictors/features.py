@@ -227,7 +227,7 @@ def hidden_state_provider(
                 with torch.no_grad():
                     run(ids, mask)
                 hidden = captured[-1].float()  # [B, T, d]
-                weights = mask[..., None].to(hidden.dtype)
+                weights = mask[..., None].to(device=hidden.device, dtype=hidden.dtype)
                 pooled.append(((hidden * weights).sum(1) / weights.sum(1).clamp(min=1)).cpu().numpy())
         finally:
             handle.remove()

@@ -12,13 +12,13 @@ prompt is seen about once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, option, require
+from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, Need, option, require
 from autocurriculum.core.task import TaskSource
 from autocurriculum.predictors.async_trainer import TEACHER_MODES
 from autocurriculum.predictors.features import FEATURE_KINDS, FeatureProvider, StudentHiddenStateFeatures, make_features
@@ -39,8 +39,8 @@ class PredictorConfig(CurriculumConfig):
     features: str = option(
         "ngram",
         "Prompt features: 'ngram' (hashed character n-grams, no model), 'embedding' (all-MiniLM-L6-v2, "
-        "needs the 'embeddings' extra) or 'student' (mean-pooled student hidden states from a provider "
-        "attached with attach_feature_provider).",
+        "needs the 'embeddings' extra) or 'student' (mean-pooled student hidden states; the strategy then "
+        "declares Need.STUDENT_FEATURES, which the harness serves, or attach one with attach_feature_provider).",
     )
     ngram_dim: int = option(1024, "Hash buckets of the n-gram features.")
     ngram_max: int = option(4, "Longest character n-gram (n-grams of length 1..ngram_max are counted).")
@@ -128,9 +128,17 @@ class PredictorCurriculum(Curriculum):
         raise NotImplementedError
 
     # ----- the student-feature hook (like the oracle's estimator) -----
-    @property
-    def requires_feature_provider(self) -> bool:
-        return self.config.features == "student"
+    @classmethod
+    def needs_for(cls, config: CurriculumConfig) -> frozenset[Need]:
+        """``Need.STUDENT_FEATURES`` with ``features='student'``; nothing otherwise."""
+        assert isinstance(config, PredictorConfig)
+        return frozenset({Need.STUDENT_FEATURES}) if config.features == "student" else frozenset()
+
+    def provide(self, need: Need, provider: Callable[..., Any]) -> None:
+        if need is Need.STUDENT_FEATURES:
+            self.attach_feature_provider(provider)
+        else:
+            super().provide(need, provider)
 
     def attach_feature_provider(self, provider: FeatureProvider) -> None:
         """Give the teacher a function prompts -> (n, dim) mean-pooled student hidden states."""
@@ -204,7 +212,7 @@ class PredictorCurriculum(Curriculum):
         self.teacher.observe(features, targets, rows, self.rng, c.train_batch, c.train_steps)
 
     # ----- reporting and lifetime -----
-    def teacher_metrics(self) -> dict[str, Any]:
+    def teacher_metrics(self) -> dict[str, Any] | None:
         """Teacher quality and compute for the run summary (waits for queued teacher jobs first).
 
         ``teacher_mae_unseen`` / ``teacher_spearman``: over the last 512 prompts scored before the
@@ -224,7 +232,7 @@ class PredictorCurriculum(Curriculum):
             "teacher_mae_history": [dict(h) for h in self.teacher.metrics.history],
         }
 
-    def evaluate_teacher(self, prompts: Sequence[str], pass_rates: np.ndarray) -> dict[str, float]:
+    def evaluate_teacher(self, prompts: Sequence[str], pass_rates: np.ndarray) -> dict[str, float] | None:
         """Teacher error on any prompts with measured pass rates (for example the held-out evaluation set).
 
         Unlike the online ``teacher_mae_unseen`` (scored on the prompts the strategy chose, a

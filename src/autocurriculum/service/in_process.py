@@ -70,8 +70,7 @@ class CurriculumService:
     def teacher_metrics(self) -> dict[str, Any]:
         """The strategy's teacher metrics, or ``{}`` for strategies without a teacher."""
         with self._lock:
-            metrics = getattr(self.curriculum, "teacher_metrics", None)
-            return metrics() if callable(metrics) else {}
+            return self.curriculum.teacher_metrics() or {}
 
     def describe(self) -> dict[str, Any]:
         with self._lock:

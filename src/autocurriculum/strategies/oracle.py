@@ -1,19 +1,29 @@
 """Oracle: picks prompts whose *true* current pass rate is nearest the target.
 
-Testbed only. The harness attaches an estimator that measures each candidate's
-pass rate by Monte Carlo with the current model. Those estimation rollouts are
-not charged to the rollout budget (the report says so): the oracle is the upper
-bound the practical strategies are measured against, not a method to deploy.
+Testbed only. The oracle declares ``Need.PASS_RATE_ORACLE``; the harness serves it
+with an estimator that measures each candidate's pass rate by Monte Carlo with the
+current model. Those estimation rollouts are not charged to the rollout budget (the
+report says so): the oracle is the upper bound the practical strategies are measured
+against, not a method to deploy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, nearest_to_target, option, register_strategy, require
+from autocurriculum.core import (
+    Curriculum,
+    CurriculumConfig,
+    Need,
+    nearest_to_target,
+    option,
+    register_strategy,
+    require,
+)
 
 PassRateEstimator = Callable[[Sequence[str]], np.ndarray]
 
@@ -33,7 +43,7 @@ class OracleConfig(CurriculumConfig):
 class OracleCurriculum(Curriculum):
     config_class = OracleConfig
     config: OracleConfig
-    requires_pass_rate_estimator = True
+    needs = frozenset({Need.PASS_RATE_ORACLE})
 
     def __init__(self, pool, config: OracleConfig | None = None):
         super().__init__(pool, config)
@@ -42,6 +52,12 @@ class OracleCurriculum(Curriculum):
     def attach_pass_rate_estimator(self, estimator: PassRateEstimator) -> None:
         """Give the oracle a function mapping task ids to their current true pass rates."""
         self._estimator = estimator
+
+    def provide(self, need: Need, provider: Callable[..., Any]) -> None:
+        if need is Need.PASS_RATE_ORACLE:
+            self.attach_pass_rate_estimator(provider)
+        else:
+            super().provide(need, provider)
 
     def _select_rows(self, n: int) -> np.ndarray:
         if self._estimator is None:

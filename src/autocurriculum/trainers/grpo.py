@@ -20,9 +20,13 @@ from autocurriculum.trainers.tokenizer import PAD_ID, CharTokenizer
 
 @dataclass
 class GRPOConfig:
-    learning_rate: float = option(3e-5, "AdamW learning rate. Above about 1e-4 GRPO on the tiny model collapses.")
+    learning_rate: float = option(5e-5, "AdamW learning rate. Above about 1e-4 GRPO on the tiny model collapses.")
     group_size: int = option(8, "Completions sampled per prompt; advantages are normalised within each group.")
-    max_new_tokens: int = option(12, "Longest completion, eos included.")
+    max_new_tokens: int | None = option(
+        None,
+        "Longest completion, eos included. None: derived by the harness from its tasks (the testbed fills it and "
+        "an experiment config may not set it); set it when building GRPOTrainer directly.",
+    )
     temperature: float = option(1.0, "Sampling temperature; log-probs in the loss use the same temperature.")
     clip_epsilon: float = option(
         0.2, "PPO clip range for the importance ratio (active only when updates_per_batch > 1)."
@@ -36,9 +40,13 @@ class GRPOConfig:
     weight_decay: float = option(0.0, "AdamW decoupled weight decay.")
 
     def validate(self) -> None:
-        require(self.learning_rate > 0, "learning_rate", f"must be positive, got {self.learning_rate}")
+        require(0 < self.learning_rate < 1, "learning_rate", f"must lie in (0, 1), got {self.learning_rate}")
         require(self.group_size >= 2, "group_size", f"must be at least 2 for a group baseline, got {self.group_size}")
-        require(self.max_new_tokens >= 1, "max_new_tokens", f"must be at least 1, got {self.max_new_tokens}")
+        require(
+            self.max_new_tokens is None or self.max_new_tokens >= 1,
+            "max_new_tokens",
+            f"must be at least 1, got {self.max_new_tokens}",
+        )
         require(self.temperature > 0, "temperature", f"must be positive, got {self.temperature}")
         require(0 < self.clip_epsilon < 1, "clip_epsilon", f"must be in (0, 1), got {self.clip_epsilon}")
         require(self.kl_coef >= 0, "kl_coef", f"must be non-negative, got {self.kl_coef}")
@@ -86,8 +94,15 @@ class GRPOTrainer:
         self.tokenizer = tokenizer
         self.config = config or GRPOConfig()
         self.config.validate()
+        require(
+            self.config.max_new_tokens is not None,
+            "max_new_tokens",
+            "is None ('derived by the harness'); set it before building GRPOTrainer",
+        )
+        self.max_new_tokens: int = self.config.max_new_tokens
         self.seed = seed
-        self.generator = torch.Generator(device="cpu").manual_seed(seed)
+        # sampling draws on the model's device, so the generator must live there too
+        self.generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
         )
@@ -108,7 +123,7 @@ class GRPOTrainer:
             self.model,
             self.tokenizer,
             expanded,
-            self.config.max_new_tokens,
+            self.max_new_tokens,
             temperature=self.config.temperature,
             generator=self.generator,
         )

@@ -87,6 +87,11 @@ def generate(
             f"the model's max_seq_len={model.config.max_seq_len}"
         )
     device = next(model.parameters()).device
+    if generator is not None and not greedy and generator.device.type != device.type:
+        raise ValueError(
+            f"generate: the torch.Generator is on {generator.device} but the model is on {device}; "
+            f"create it with torch.Generator(device=...) on the model's device"
+        )
     unique_ids, unique_mask = unique_ids.to(device), unique_mask.to(device)
     inverse = torch.tensor([first_index[prompt] for prompt in prompts], dtype=torch.long, device=device)
     prompt_ids, prompt_mask = unique_ids[inverse], unique_mask[inverse]

@@ -16,11 +16,20 @@ KVCache = list[tuple[torch.Tensor, torch.Tensor]]
 
 @dataclass
 class TinyGPTConfig:
-    vocab_size: int = option(16, "Number of token ids, including pad and eos (take it from the tokenizer).")
+    vocab_size: int | None = option(
+        None,
+        "Number of token ids, including pad and eos. None: derived from the tokenizer by the harness (the testbed "
+        "fills it and an experiment config may not set it); set it when building TinyGPT directly.",
+    )
     d_model: int = option(128, "Width of the residual stream.")
     n_layers: int = option(4, "Number of transformer blocks.")
     n_heads: int = option(4, "Attention heads per block; must divide d_model.")
-    max_seq_len: int = option(48, "Longest prompt + completion the learned position table covers.")
+    max_seq_len: int | None = option(
+        None,
+        "Longest prompt + completion the model accepts (and the learned position table covers). None: derived by "
+        "the harness from its tasks (the testbed fills it and an experiment config may not set it); set it when "
+        "building TinyGPT directly.",
+    )
     dropout: float = option(0.0, "Dropout on attention weights and residual branches (0 keeps sampling exact).")
     position_encoding: str = option(
         "rope",
@@ -29,8 +38,18 @@ class TinyGPTConfig:
     )
     rope_base: float = option(10_000.0, "Base of the rotary frequencies.")
 
+    def require_derived(self) -> None:
+        """Raise a ConfigError naming a derived field the harness has not filled in yet."""
+        for name, value in (("vocab_size", self.vocab_size), ("max_seq_len", self.max_seq_len)):
+            require(value is not None, name, "is None ('derived by the harness'); set it before building TinyGPT")
+
     def validate(self) -> None:
-        require(self.vocab_size >= 3, "vocab_size", f"must be at least 3 (pad, eos, one char), got {self.vocab_size}")
+        """Check every set field; None in a derived field (vocab_size, max_seq_len) is accepted until built."""
+        require(
+            self.vocab_size is None or self.vocab_size >= 3,
+            "vocab_size",
+            f"must be at least 3 (pad, eos, one char), got {self.vocab_size}",
+        )
         require(self.d_model > 0, "d_model", f"must be positive, got {self.d_model}")
         require(self.n_layers > 0, "n_layers", f"must be positive, got {self.n_layers}")
         require(
@@ -38,7 +57,9 @@ class TinyGPTConfig:
             "n_heads",
             f"must be positive and divide d_model={self.d_model}, got {self.n_heads}",
         )
-        require(self.max_seq_len > 0, "max_seq_len", f"must be positive, got {self.max_seq_len}")
+        require(
+            self.max_seq_len is None or self.max_seq_len > 0, "max_seq_len", f"must be positive, got {self.max_seq_len}"
+        )
         require(0.0 <= self.dropout < 1.0, "dropout", f"must be in [0, 1), got {self.dropout}")
         require(
             self.position_encoding in ("rope", "learned"),
@@ -138,6 +159,7 @@ class TinyGPT(nn.Module):
     def __init__(self, config: TinyGPTConfig, seed: int | None = 0) -> None:
         super().__init__()
         config.validate()
+        config.require_derived()
         self.config = config
         if seed is None:
             self._build(config)
