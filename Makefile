@@ -45,7 +45,7 @@ $(VERL_STAMP): pyproject.toml
 test-verl: $(VERL_STAMP)
 	$(VERL_VENV)/bin/pytest tests/test_integration_verl.py
 
-# Issue 9's measurement: the calibrated testbed, 5 seeds, two runs at a time (about 25 min on 2 cores).
+# Issue 9's measurement: the calibrated testbed, 5 seeds, two runs at a time (3,855 s measured on 2 cores; docs/testbed.md).
 benchmark: setup
 	$(BIN)/autocurriculum compare --strategies uniform,sec,thompson,oracle --seeds 5 --workers 2 \
 		--out runs/benchmark $(ARGS)
