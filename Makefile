@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-streaming benchmark-autotune benchmark-autotune-transformer clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,10 @@ test-verl: $(VERL_STAMP)
 benchmark: setup
 	$(BIN)/autocurriculum compare --strategies uniform,sec,thompson,oracle --seeds 5 --workers 2 \
 		--out runs/benchmark $(ARGS)
+
+# Issue 9: the learned teachers (pcl, goldilocks with student features) vs uniform on a streaming pool, 5 seeds.
+benchmark-teachers: setup
+	$(BIN)/autocurriculum compare --config benchmarks/learned_teachers.yaml --out runs/benchmark-teachers $(ARGS)
 
 # Issue 4: goldilocks (each feature type), pcl, thompson and uniform on a streaming pool, 3 seeds.
 benchmark-streaming: setup

@@ -341,3 +341,10 @@ def test_warm_up_accuracy_scores_unseen_prompts_of_the_demonstrated_levels(
     completions = greedy_complete(model, testbed.tokenizer, prompts, testbed.max_new_tokens)
     expected = testbed.score([testbed.eval_pool[int(r)] for r in rows[:64]], completions).mean()
     assert accuracy == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", ["learned_teachers.yaml", "streaming.yaml"])
+def test_benchmark_configs_build(name: str) -> None:
+    values = yaml.safe_load((Path(__file__).parent.parent / "benchmarks" / name).read_text())
+    config = ExperimentConfig.from_values(values, source=name)
+    assert config.testbed.pool == "streaming" and len(config.seeds) >= 3
