@@ -190,10 +190,7 @@ class Testbed:
         ]
         if not rows:
             return 1.0  # no family has a demonstrated level: nothing to converge on
-        picked = np.concatenate(rows)
-        prompts = [self.eval_pool.prompt(int(r)) for r in picked]
-        completions = greedy_complete(model, self.tokenizer, prompts, self.max_new_tokens)
-        return float(self.score([self.eval_pool[int(r)] for r in picked], completions).mean())
+        return float(self._greedy_correct(model, np.concatenate(rows)).mean())
 
     def evaluate(self, model: TinyGPT) -> dict[str, float]:
         """Greedy held-out accuracy per evaluated ``family/Llevel`` plus ``overall`` (unweighted mean over them)."""
@@ -201,13 +198,17 @@ class Testbed:
 
     def evaluate_levels(self, model: TinyGPT) -> tuple[dict[str, float], dict[str, float]]:
         """``evaluate``'s record, and the accuracy of the levels reported apart (too few unseen prompts)."""
-        prompts = [self.eval_pool.prompt(r) for r in range(len(self.eval_pool))]
-        completions = greedy_complete(model, self.tokenizer, prompts, self.max_new_tokens)
-        correct = self.score(list(self.eval_pool), completions)
+        correct = self._greedy_correct(model, np.arange(len(self.eval_pool)))
         accuracy = {name: float(correct[rows].mean()) for name, rows in self._eval_rows.items()}
         accuracy["overall"] = float(np.mean(list(accuracy.values())))
         apart = {name: float(correct[rows].mean()) for name, rows in self._apart_rows.items()}
         return accuracy, apart
+
+    def _greedy_correct(self, model: TinyGPT, rows: np.ndarray) -> np.ndarray:
+        """1.0/0.0 per held-out row: does the student's greedy completion solve it?"""
+        prompts = [self.eval_pool.prompt(int(r)) for r in rows]
+        completions = greedy_complete(model, self.tokenizer, prompts, self.max_new_tokens)
+        return self.score([self.eval_pool[int(r)] for r in rows], completions)
 
     def evaluate_only(self, levels: Iterable[str]) -> None:
         """Report every evaluated level not in ``levels`` apart (so that several seeds share one set of levels)."""
