@@ -45,10 +45,10 @@ $(VERL_STAMP): pyproject.toml
 test-verl: $(VERL_STAMP)
 	$(VERL_VENV)/bin/pytest tests/test_integration_verl.py
 
-# Issue 9's measurement: the calibrated testbed, 5 seeds, two runs at a time (3,855 s measured on 2 cores; docs/testbed.md).
+# Issue 9's measurement: every practical strategy and the oracle on the calibrated testbed, 5 seeds, two runs at a
+# time (benchmarks/testbed.yaml; wall time in docs/testbed.md).
 benchmark: setup
-	$(BIN)/autocurriculum compare --strategies uniform,sec,thompson,oracle --seeds 5 --workers 2 \
-		--out runs/benchmark $(ARGS)
+	$(BIN)/autocurriculum compare --config benchmarks/testbed.yaml --out runs/benchmark $(ARGS)
 
 # Issue 9: the learned teachers (pcl, goldilocks with student features) vs uniform on a streaming pool, 5 seeds.
 benchmark-teachers: setup

@@ -18,7 +18,7 @@ from autocurriculum.core import ConfigError, Need, build_config, make_curriculum
 from autocurriculum.experiments import ExperimentConfig, Testbed, WarmStartConfig, run_comparison, run_strategy
 from autocurriculum.experiments import runner as runner_module
 from autocurriculum.experiments.runner import check_servable, harness_providers, wire_harness
-from autocurriculum.experiments.warm_start import warm_start
+from autocurriculum.experiments.warm_start import WarmStartNotConverged, warm_start
 from autocurriculum.trainers import GRPOTrainer, TinyGPT, TinyGPTConfig
 
 cli = CliRunner()
@@ -256,14 +256,26 @@ def _without_timings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_two_workers_give_the_same_results_as_one(tmp_path: Path) -> None:
+    """Warm starts (trained in workers too: a few SFT steps, target never reached) and runs alike."""
     threads = torch.get_num_threads()
-    values = merged(TINY, strategies=["uniform", "thompson", "oracle"], seeds=[0, 1])
+    values = merged(
+        TINY,
+        strategies=["uniform", "thompson", "oracle"],
+        seeds=[0, 1],
+        warm_start={"steps": 4, "check_every": 2, "target_accuracy": 1.0, "attempts": 2},
+    )
     values["testbed"]["pass_rate_samples"] = 2
     outputs = {}
     try:
         for workers in (1, 2):
             values["testbed"]["workers"] = workers
-            run_comparison(build_config(ExperimentConfig, values), tmp_path / str(workers))
+            # a warning raised in a worker's warm start reaches the caller, as it does with one process
+            with pytest.warns(WarmStartNotConverged) as caught:
+                run_comparison(build_config(ExperimentConfig, values), tmp_path / str(workers))
+            assert sorted(str(w.message)[:32] for w in caught) == [
+                "warm start (seed 0): no initiali",
+                "warm start (seed 1): no initiali",
+            ]
             out = tmp_path / str(workers)
             outputs[workers] = {
                 name: [json.loads(line) for line in (out / name).read_text().splitlines()]
@@ -314,18 +326,46 @@ def test_overall_averages_only_levels_beyond_the_warm_start() -> None:
 
 
 def test_warm_start_stops_once_the_demonstrated_levels_are_learnt(monkeypatch: pytest.MonkeyPatch) -> None:
-    from autocurriculum.experiments.warm_start import WarmStartNotConverged, train_until_converged
+    from autocurriculum.experiments.warm_start import train_until_converged
 
     values = merged(TINY, warm_start={"steps": 30, "check_every": 10, "target_accuracy": 0.9, "max_level": 1})
     config = build_config(ExperimentConfig, values)
     testbed = Testbed.from_config(config, seed=0)
     checks = iter([0.2, 0.95, 0.99])
     monkeypatch.setattr(testbed, "warm_up_accuracy", lambda model: next(checks))
-    steps, accuracy = train_until_converged(testbed, testbed.new_model(), config.sft)
-    assert (steps, accuracy) == (20, 0.95)  # the second check reached the target: no third chunk
-    monkeypatch.setattr(testbed, "warm_up_accuracy", lambda model: 0.5)
-    with pytest.warns(WarmStartNotConverged, match=r"0\.500 after 30 SFT steps, below warm_start.target_accuracy"):
-        assert train_until_converged(testbed, testbed.new_model(), config.sft) == (30, 0.5)
+    run = train_until_converged(testbed, config.sft)
+    assert (run.attempt, run.steps, run.accuracy) == (0, 20, 0.95)  # the second check reached the target
+
+
+def test_warm_start_restarts_from_a_fresh_initialisation_when_an_attempt_stalls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autocurriculum.experiments.warm_start import train_until_converged
+
+    values = merged(
+        TINY, warm_start={"steps": 20, "check_every": 10, "target_accuracy": 0.9, "max_level": 1, "attempts": 3}
+    )
+    config = build_config(ExperimentConfig, values)
+    testbed = Testbed.from_config(config, seed=0)
+    # attempt 0 stalls (0.3, 0.4), attempt 1 converges at its second check
+    checks = iter([0.3, 0.4, 0.5, 0.92])
+    monkeypatch.setattr(testbed, "warm_up_accuracy", lambda model: next(checks))
+    run = train_until_converged(testbed, config.sft)
+    assert (run.attempt, run.steps, run.accuracy) == (1, 20, 0.92)
+    first, second = testbed.new_model(0), testbed.new_model(1)
+    assert not torch.equal(first.tok_emb.weight, second.tok_emb.weight)
+
+    # no attempt converges: the most accurate one is kept, with a warning naming the fields to raise
+    checks = iter([0.3, 0.6, 0.5, 0.55, 0.2, 0.4])
+    monkeypatch.setattr(testbed, "warm_up_accuracy", lambda model: next(checks))
+    with pytest.warns(WarmStartNotConverged, match=r"no initialisation of 3 .* keeping attempt 0, .* 0\.600"):
+        run = train_until_converged(testbed, config.sft)
+    assert (run.attempt, run.steps, run.accuracy) == (0, 20, 0.6)
+
+
+def test_warm_start_attempts_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match=r"warm_start.attempts: must be >= 1, got 0"):
+        build_config(ExperimentConfig, merged(TINY, warm_start={"attempts": 0}))
 
 
 def test_warm_up_accuracy_scores_unseen_prompts_of_the_demonstrated_levels(
@@ -343,8 +383,22 @@ def test_warm_up_accuracy_scores_unseen_prompts_of_the_demonstrated_levels(
     assert accuracy == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("name", ["learned_teachers.yaml", "streaming.yaml"])
+@pytest.mark.parametrize("name", ["testbed.yaml", "learned_teachers.yaml", "streaming.yaml"])
 def test_benchmark_configs_build(name: str) -> None:
     values = yaml.safe_load((Path(__file__).parent.parent / "benchmarks" / name).read_text())
     config = ExperimentConfig.from_values(values, source=name)
-    assert config.testbed.pool == "streaming" and len(config.seeds) >= 3
+    assert len(config.seeds) >= 3
+    for label in config.strategies:  # every strategy is one the testbed can serve
+        check_servable(label, config.strategy_options)
+    if name != "testbed.yaml":
+        assert config.testbed.pool == "streaming"
+
+
+def test_demo_preset_builds_and_compares_uniform_two_adaptive_strategies_and_the_oracle() -> None:
+    from autocurriculum.experiments.presets import DEMO
+
+    config = ExperimentConfig.from_values(DEMO, source="demo")
+    assert config.strategies[0] == "uniform" and "oracle" in config.strategies
+    assert len(set(config.strategies) - {"uniform", "oracle"}) >= 2
+    for label in config.strategies:
+        check_servable(label, config.strategy_options)

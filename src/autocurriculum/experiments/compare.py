@@ -1,8 +1,9 @@
 """Run several strategies x seeds at one rollout budget and write the comparison outputs.
 
-config -> one testbed and SFT warm start per seed (cached on disk) -> the (seed, strategy) runs, in a process
-pool when ``testbed.workers > 1`` -> summary -> report. Runs are independent and seeded, so the results (and the
-order of every output row: by seed, then by the order of ``strategies``) are the same for any number of workers.
+config -> one testbed and SFT warm start per seed (cached on disk) -> the (seed, strategy) runs -> summary ->
+report. Both the warm starts and the runs use a process pool when ``testbed.workers > 1``. Runs are independent
+and seeded, so the results (and the order of every output row: by seed, then by the order of ``strategies``) are
+the same for any number of workers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ class SeedSetup:
     testbed: Testbed
     warm_state: dict[str, torch.Tensor]
     histogram: dict[str, Any] | None
+    cached: bool  # the warm start came from the on-disk cache
 
 
 @dataclass
@@ -86,7 +88,7 @@ def run_comparison(
     torch.set_num_threads(config.testbed.torch_threads)
     with Progress(*_progress_columns(), console=console, transient=False) as progress:
         # 1. one testbed and warm start per seed, shared by all its strategies
-        setups = [_prepare_seed(config, seed, progress) for seed in config.seeds]
+        setups = _prepare_seeds(config, progress)
         _share_evaluated_levels([s.testbed for s in setups])
         # 2. the runs
         parts = out_dir / PARTS_DIR
@@ -146,8 +148,47 @@ def _prepare_out_dir(out_dir: Path, overwrite: bool) -> Path:
     return out_dir
 
 
+def _prepare_seeds(config: ExperimentConfig, progress: Progress) -> list[SeedSetup]:
+    """One testbed and warm start per seed; several seeds at once when ``testbed.workers > 1``."""
+    workers = min(config.testbed.workers, len(config.seeds))
+    if workers == 1:
+        return [_prepare_seed(config, seed, progress) for seed in config.seeds]
+    task = progress.add_task(
+        f"testbeds and SFT warm starts ({len(config.seeds)} seeds, {workers} at a time)", total=len(config.seeds)
+    )
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_prepare_seed_in_worker, config, seed) for seed in config.seeds]
+        for _ in as_completed(futures):
+            progress.advance(task)
+        prepared = [future.result() for future in futures]
+    for setup, caught in prepared:  # warnings raised in a worker would otherwise only reach its stderr
+        for message, category in caught:
+            warnings.warn(message, category, stacklevel=2)
+        if setup.cached:
+            progress.console.print(f"seed {setup.testbed.seed}: warm start (cached)")
+    return [setup for setup, _ in prepared]
+
+
 def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> SeedSetup:
     task = progress.add_task(f"seed {seed}: testbed and SFT warm start", total=None)
+    setup = build_seed_setup(config, seed)
+    progress.update(
+        task, total=1, completed=1, description=f"seed {seed}: warm start" + (" (cached)" if setup.cached else "")
+    )
+    return setup
+
+
+def _prepare_seed_in_worker(config: ExperimentConfig, seed: int) -> tuple[SeedSetup, list[tuple[str, type[Warning]]]]:
+    torch.set_num_threads(config.testbed.torch_threads)  # this worker process's own setting
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        setup = build_seed_setup(config, seed)
+    return setup, [(str(w.message), w.category) for w in caught]
+
+
+def build_seed_setup(config: ExperimentConfig, seed: int) -> SeedSetup:
+    """The testbed, the warm-started weights (from the cache when there) and their pass-rate histogram."""
     testbed = Testbed.from_config(config, seed)
     cache = config.testbed.warm_start_cache
     model, cached = warm_start(testbed, config.sft, cache_dir=Path(cache) if cache else None)
@@ -159,11 +200,8 @@ def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> Se
             max_prompts=config.testbed.pass_rate_prompts,
             temperature=config.grpo.temperature,
         )
-    progress.update(
-        task, total=1, completed=1, description=f"seed {seed}: warm start" + (" (cached)" if cached else "")
-    )
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    return SeedSetup(testbed, state, histogram)
+    return SeedSetup(testbed, state, histogram, cached)
 
 
 def _share_evaluated_levels(testbeds: list[Testbed]) -> None:

@@ -139,7 +139,7 @@ class TestbedConfig:
 class WarmStartConfig:
     """The SFT warm start: the generators' demonstrations of the easiest levels (optimizer settings: ``sft``)."""
 
-    max_level: int = option(3, "Demonstrations of levels up to this one only (each family's own levels).")
+    max_level: int = option(4, "Demonstrations of levels up to this one only (each family's own levels).")
     demonstrations_per_level: int = option(
         2000,
         "Demonstrations at level 1 per family; level L gets round(demonstrations_per_level * level_decay**(L-1)). "
@@ -149,9 +149,15 @@ class WarmStartConfig:
         1.0, "Geometric decay of demonstrations per level, in (0, 1]; 1 gives every level the same number."
     )
     steps: int = option(
-        3000,
-        "Most SFT optimizer steps (batch size and learning rate: the sft section); 0 skips SFT. Training stops "
-        "earlier once the demonstrated levels reach target_accuracy.",
+        1500,
+        "Most SFT optimizer steps per attempt (batch size and learning rate: the sft section); 0 skips SFT. "
+        "Training stops earlier once the demonstrated levels reach target_accuracy.",
+    )
+    attempts: int = option(
+        3,
+        "Fresh initialisations tried, one after another, until one reaches target_accuracy within `steps`; if "
+        "none does, the most accurate is kept with a warning. Some initialisations of a tiny student stay on a "
+        "plateau for thousands of steps where most jump within a thousand.",
     )
     target_accuracy: float = option(
         0.97,
@@ -173,6 +179,7 @@ class WarmStartConfig:
         )
         require(0.0 < self.level_decay <= 1.0, "level_decay", f"must lie in (0, 1], got {self.level_decay}")
         require(self.steps >= 0, "steps", f"must be >= 0, got {self.steps}")
+        require(self.attempts >= 1, "attempts", f"must be >= 1, got {self.attempts}")
         require(0.0 < self.target_accuracy <= 1.0, "target_accuracy", f"must lie in (0, 1], got {self.target_accuracy}")
         require(self.check_every >= 1, "check_every", f"must be >= 1, got {self.check_every}")
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from autocurriculum.experiments.config import ExperimentConfig
 
 C = TypeVar("C")
+# Initialisation seeds of successive warm-start attempts lie this far apart, so no two (seed, attempt) pairs meet.
+INIT_SEED_STRIDE = 1_000_003
 
 # Candidate generator indices tried per level when refilling held-out prompts the student has seen.
 _HELD_OUT_ATTEMPTS_FACTOR = 8
@@ -122,9 +124,9 @@ class Testbed:
         )
 
     # ----- the student -----
-    def new_model(self) -> TinyGPT:
-        """A freshly initialised student (seeded by the testbed's seed) on the testbed's device."""
-        return TinyGPT(self.model_config, seed=self.seed).to(self.device)
+    def new_model(self, attempt: int = 0) -> TinyGPT:
+        """A freshly initialised student on the testbed's device, seeded by the seed and the warm-start attempt."""
+        return TinyGPT(self.model_config, seed=self.seed + INIT_SEED_STRIDE * attempt).to(self.device)
 
     def monte_carlo_pass_rates(
         self,

@@ -1,4 +1,4 @@
-"""The SFT warm start: demonstrations of the easiest levels, a few hundred SFT steps, and an on-disk cache.
+"""The SFT warm start: demonstrations of the easiest levels, SFT until they are learnt, and an on-disk cache.
 
 Every strategy of a seed starts from the same warm-started student, so it is trained once per seed and cached,
 keyed by everything that shapes its weights: the task families and their options, the seed, the warm-start and
@@ -12,7 +12,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Demonstrations come from generator indices far from the RL and held-out pools.
 DEMONSTRATION_INDEX_OFFSET = 1_000_000
-_CACHE_FORMAT = 2  # bump when the procedure changes in a way the key does not see
+_CACHE_FORMAT = 3  # bump when the procedure changes in a way the key does not see
 
 
 def demonstrations(families: Sequence[TaskFamily], config: WarmStartConfig) -> list[tuple[str, str]]:
@@ -68,50 +68,67 @@ def warm_start(
     )
     if path is not None and path.exists():
         return load_model(path).model.to(testbed.device), True
-    model = testbed.new_model()
-    steps, accuracy = train_until_converged(testbed, model, sft, progress=progress)
+    run = train_until_converged(testbed, sft, progress=progress)
     if path is not None:
         metadata = {
             "warm_start": asdict(testbed.warm_start_config),
             "sft": asdict(sft),
             "seed": testbed.seed,
-            "steps": steps,
-            "warm_up_accuracy": accuracy,
+            "attempt": run.attempt,
+            "steps": run.steps,
+            "warm_up_accuracy": run.accuracy,
         }
-        save_model(path, model, testbed.tokenizer, metadata=metadata)
-    return model, False
+        save_model(path, run.model, testbed.tokenizer, metadata=metadata)
+    return run.model, False
 
 
-def train_until_converged(
-    testbed: Testbed, model: TinyGPT, sft: SFTConfig, progress: bool = False
-) -> tuple[int, float | None]:
-    """SFT in chunks of ``check_every`` steps until the demonstrated levels reach ``target_accuracy``.
+@dataclass(frozen=True)
+class WarmStartRun:
+    """The student an SFT warm start kept, and how it got there."""
 
-    Returns the steps taken and the last measured accuracy (None when SFT is skipped). The tiny student
-    learns a task's step rule in a sudden jump after a plateau whose length varies by seed, so a fixed step
-    count would leave some seeds' warm starts unconverged and their RL runs incomparable.
+    model: TinyGPT
+    attempt: int  # 0-based index of the initialisation kept
+    steps: int  # SFT steps of that attempt
+    accuracy: float | None  # last greedy accuracy on the demonstrated levels (None when SFT is skipped)
+
+
+def train_until_converged(testbed: Testbed, sft: SFTConfig, progress: bool = False) -> WarmStartRun:
+    """SFT from fresh initialisations until the demonstrated levels reach ``target_accuracy``.
+
+    Each attempt trains in chunks of ``check_every`` steps, for at most ``steps``, and stops at the target. The
+    tiny student learns a task's step rule in a sudden jump after a plateau whose length depends on its
+    initialisation: most initialisations jump within a thousand steps, a few stay on the plateau for thousands.
+    A fixed step count would leave those seeds' students unconverged and their RL runs incomparable, so an
+    attempt that ends below the target is replaced by a fresh initialisation, up to ``attempts``; if none
+    converges the most accurate one is kept, with a warning.
     """
     config = testbed.warm_start_config
     if config.steps == 0:
-        return 0, None
-    trainer = SFTTrainer(model, testbed.tokenizer, sft, seed=testbed.seed)
-    steps, accuracy = 0, 0.0
-    while steps < config.steps:
-        chunk = min(config.check_every, config.steps - steps)
-        trainer.train(testbed.demonstrations, steps=chunk, progress=progress)
-        steps += chunk
-        accuracy = testbed.warm_up_accuracy(model)
-        if accuracy >= config.target_accuracy:
-            break
-    if accuracy < config.target_accuracy:
-        warnings.warn(
-            f"warm start (seed {testbed.seed}): greedy accuracy on unseen prompts of the demonstrated levels is "
-            f"{accuracy:.3f} after {steps} SFT steps, below warm_start.target_accuracy={config.target_accuracy}; "
-            "raise warm_start.steps or sft.learning_rate, or RL starts from an unconverged student",
-            WarmStartNotConverged,
-            stacklevel=2,
-        )
-    return steps, accuracy
+        return WarmStartRun(testbed.new_model(), attempt=0, steps=0, accuracy=None)
+    best: WarmStartRun | None = None
+    for attempt in range(config.attempts):
+        model = testbed.new_model(attempt)
+        trainer = SFTTrainer(model, testbed.tokenizer, sft, seed=testbed.seed + attempt)
+        steps, accuracy = 0, 0.0
+        while steps < config.steps:
+            chunk = min(config.check_every, config.steps - steps)
+            trainer.train(testbed.demonstrations, steps=chunk, progress=progress)
+            steps += chunk
+            accuracy = testbed.warm_up_accuracy(model)
+            if accuracy >= config.target_accuracy:
+                return WarmStartRun(model, attempt, steps, accuracy)
+        if best is None or accuracy > (best.accuracy or 0.0):
+            best = WarmStartRun(model, attempt, steps, accuracy)
+    assert best is not None  # attempts >= 1 is validated
+    warnings.warn(
+        f"warm start (seed {testbed.seed}): no initialisation of {config.attempts} reached "
+        f"warm_start.target_accuracy={config.target_accuracy} within {config.steps} SFT steps; keeping attempt "
+        f"{best.attempt}, whose greedy accuracy on unseen prompts of the demonstrated levels is {best.accuracy:.3f}. "
+        "Raise warm_start.steps or warm_start.attempts, or RL starts from an unconverged student",
+        WarmStartNotConverged,
+        stacklevel=2,
+    )
+    return best
 
 
 class WarmStartNotConverged(UserWarning):
