@@ -85,7 +85,7 @@ def test_bad_input_is_a_config_error_naming_the_option(args, option):
 
 
 def test_scaling_writes_the_report_files(tmp_path, monkeypatch):
-    import autocurriculum.experiments.autotune_scaling as scaling
+    import autocurriculum.autotune.experiment as scaling
 
     # a miniature sweep with the same output format as --quick
     monkeypatch.setattr(
@@ -127,7 +127,7 @@ def test_faithful_floor_counts_majority_demonstrations_of_the_needed_clusters():
     import math
 
     from autocurriculum.autotune import choose_k
-    from autocurriculum.experiments.autotune_scaling import faithful_floor
+    from autocurriculum.autotune.experiment import faithful_floor
 
     # equal clusters: 100 of them, eps=0.1 -> shown mass >= 1 - 0.11 -> 89 clusters, each shown ceil(k/2) times
     assert faithful_floor(0.1, 100, 0.0) == math.ceil(choose_k(0.1) / 2) * 89

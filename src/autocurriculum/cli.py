@@ -196,7 +196,7 @@ def list_tasks() -> None:
     console.print(table)
 
 
-from autocurriculum.cli_autotune import autotune_app  # noqa: E402 - mounted after the base commands
+from autocurriculum.autotune.cli import autotune_app  # noqa: E402 - mounted after the base commands
 
 app.add_typer(autotune_app, name="autotune")
 

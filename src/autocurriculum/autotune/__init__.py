@@ -1,6 +1,8 @@
 """AutoTune (Rajaraman et al., COLT 2026): verifier-gated autocurriculum for SFT and RL.
 
 Importing this package never imports torch; only ``learners.transformer`` (and ``TinyGPTTeacher``) do, lazily.
+The scaling sweep (``autotune.experiment``), its plots (``autotune.plots``) and the ``autocurriculum autotune``
+commands (``autotune.cli``) are modules of their own that this package does not import.
 """
 
 from autocurriculum.autotune.boosting import AutoTuneConfig, BoostingOutcome, PhaseRecord, run_boosting

@@ -116,7 +116,7 @@ def _print(result: Any, out: Path | None) -> None:
         (out / "result.json").write_text(json.dumps(data, indent=2, default=float))
         written = ["result.json"]
         if result.phases:
-            from autocurriculum.experiments.autotune_phases import plot_phases
+            from autocurriculum.autotune.plots import plot_phases
 
             plot_phases(data, out / "phases.png")
             written.append("phases.png")
@@ -272,7 +272,7 @@ def scaling(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """The scaling sweep: demonstrations and rollouts vs 1/eps for every method, with plots and fitted slopes."""
-    from autocurriculum.experiments.autotune_scaling import QUICK, ScalingConfig, run_scaling
+    from autocurriculum.autotune.experiment import QUICK, ScalingConfig, run_scaling
 
     values: dict[str, Any] = dict(QUICK) if quick else {}
     if seeds is not None:
