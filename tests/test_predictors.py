@@ -10,10 +10,10 @@ import pytest
 
 from autocurriculum.predictors import (
     AsyncTeacherTrainer,
+    DifficultyTeacher,
     HashedNgramFeatures,
     HeadSpec,
     ReplayBuffer,
-    Teacher,
     TeacherMetrics,
     TeacherTrainingError,
     TorchHeadLearner,
@@ -123,7 +123,9 @@ def test_teacher_learns_a_known_difficulty_function_on_unseen_prompts(target: st
     train_prompts, train_p, test_prompts, test_p = _synthetic_difficulty()
     transform = (lambda p: np.sqrt(p * (1 - p))) if target == "utility" else (lambda p: p)
     high = 0.5 if target == "utility" else 1.0
-    teacher = Teacher(HashedNgramFeatures(), low=0.0, high=high, hidden=64, lr=0.01, buffer_size=4096, mode="sync")
+    teacher = DifficultyTeacher(
+        HashedNgramFeatures(), low=0.0, high=high, hidden=64, lr=0.01, buffer_size=4096, mode="sync"
+    )
     rng = np.random.default_rng(0)
     order = rng.permutation(len(train_prompts))
     for chunk in np.array_split(order, 30):  # 30 "updates", as the trainer would send them

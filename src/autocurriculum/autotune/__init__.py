@@ -11,7 +11,7 @@ from autocurriculum.autotune.ensemble import plurality_vote, plurality_vote_int,
 from autocurriculum.autotune.learners import TabularRLLearner, TabularSFTLearner
 from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts, TextProblem, make_problem
 from autocurriculum.autotune.reference import ReferenceModel, TextReferenceModel, rollouts_per_prompt
-from autocurriculum.autotune.result import RunResult
+from autocurriculum.autotune.result import AutoTuneResult
 from autocurriculum.autotune.rl import RLFineTuneConfig, autotune_rl, reference_supervision, rl_finetune
 from autocurriculum.autotune.sft import (
     CounterexampleConfig,
@@ -20,7 +20,7 @@ from autocurriculum.autotune.sft import (
     counterexample_sft,
     uniform_sft,
 )
-from autocurriculum.autotune.teacher import CallableTeacher, ProgrammaticTeacher, Teacher, TinyGPTTeacher
+from autocurriculum.autotune.teacher import CallableTeacher, DemonstrationTeacher, ProgrammaticTeacher, TinyGPTTeacher
 from autocurriculum.autotune.weights import (
     DETERMINISTIC,
     STOCHASTIC,
@@ -38,20 +38,20 @@ __all__ = [
     "STOCHASTIC",
     "ArrayProblem",
     "AutoTuneConfig",
+    "AutoTuneResult",
     "BoostingOutcome",
     "CallableTeacher",
     "CostCounters",
     "CounterexampleConfig",
+    "DemonstrationTeacher",
     "PhaseRecord",
     "Problem",
     "ProgrammaticTeacher",
     "Prompts",
     "RLFineTuneConfig",
     "ReferenceModel",
-    "RunResult",
     "TabularRLLearner",
     "TabularSFTLearner",
-    "Teacher",
     "TextProblem",
     "TextReferenceModel",
     "TinyGPTTeacher",

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.autotune.learners.base import Hypothesis, Learner
+from autocurriculum.autotune.learners.base import AutoTuneLearner, Hypothesis
 from autocurriculum.autotune.problem import Problem, Prompts
-from autocurriculum.autotune.result import RunResult
+from autocurriculum.autotune.result import AutoTuneResult
 from autocurriculum.autotune.weights import acceptance_probabilities, beta_table, choose_k, vote_rule
 from autocurriculum.core.config import option, require
 
@@ -193,7 +193,7 @@ class _PhaseSampler:
 
 def run_boosting(
     problem: Problem,
-    learner: Learner,
+    learner: AutoTuneLearner,
     acquire: Acquire,
     config: AutoTuneConfig,
     on_phase: Callable[[PhaseRecord], None] | None = None,
@@ -269,10 +269,10 @@ def run_boosting(
 
 def boosting_result(
     method: str, problem: Problem, outcome: BoostingOutcome, test: Prompts, eps: float, **extra: Any
-) -> RunResult:
-    """The ``RunResult`` of a boosting run: held-out vote accuracy, per-phase records and ensemble diagnostics."""
+) -> AutoTuneResult:
+    """The ``AutoTuneResult`` of a boosting run: held-out vote accuracy, per-phase records, ensemble diagnostics."""
     accuracy, potential, member_accuracy, vote_error = ensemble_report(problem, outcome.members, test, outcome.variant)
-    return RunResult(
+    return AutoTuneResult(
         method,
         problem.costs.as_dict(),
         accuracy,

@@ -36,6 +36,7 @@ from autocurriculum.autotune import (
     rl_finetune,
     uniform_sft,
 )
+from autocurriculum.autotune.plots import plot_scaling
 from autocurriculum.core.config import option, require
 from autocurriculum.tasks import make_task_family
 
@@ -295,7 +296,7 @@ def run_scaling(config: ScalingConfig, out: Path, progress: bool = True) -> dict
         ],
     }
     (out / "scaling.json").write_text(json.dumps(result, indent=2))
-    _plots(result, out)
+    plot_scaling(result, out, SFT_LABELS)
     (out / "report.md").write_text(_report(result))
     return result
 
@@ -310,73 +311,6 @@ def _ratios(uniform: list[dict | None], other: list[dict | None]) -> dict[str, A
     if not values:
         return None
     return {"median": float(np.median(values)), "min": float(np.min(values)), "max": float(np.max(values))}
-
-
-def _series(table: dict[str, Any], eps_list: list[float], metric: str):
-    xs, med, lo, hi = [], [], [], []
-    for e in eps_list:
-        stats = table[str(e)].get(metric)
-        if stats is None:
-            continue
-        xs.append(1 / e)
-        med.append(stats["median"])
-        lo.append(stats["min"])
-        hi.append(stats["max"])
-    return xs, med, lo, hi
-
-
-def _loglog(ax, xlabel: str, ylabel: str, title: str) -> None:
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-
-
-def _plots(result: dict[str, Any], out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cfg = result["config"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    for metric, ax in zip(("demonstrations", "verifier_calls"), axes, strict=True):
-        for method in SFT_METHODS:
-            xs, med, lo, hi = _series(result["sft"][method], cfg["sft_eps"], metric)
-            if not xs:
-                continue
-            slope = result["slopes"][f"sft_{metric}"][method]
-            label = SFT_LABELS[method] + (f" (slope {slope:.2f})" if slope is not None else "")
-            ax.plot(xs, med, marker="o", label=label)
-            ax.fill_between(xs, lo, hi, alpha=0.2)
-        _loglog(ax, "1 / eps", f"{metric} to reach accuracy 1 - eps", f"SFT: {metric.replace('_', ' ')}")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "sft_demonstrations.png", dpi=120)
-    plt.close(fig)
-
-    if not cfg["rl"]:
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    styles = dict(zip(RL_METHODS, (":", "--", "-"), strict=True))
-    for metric, ax in zip(("rollouts", "reference_rollouts"), axes, strict=True):
-        for i, coverage in enumerate(cfg["coverages"]):
-            for method in RL_METHODS:
-                xs, med, lo, hi = _series(result["rl"][method][_ckey(coverage)], cfg["rl_eps"], metric)
-                if not xs:
-                    continue
-                color = colors[i % len(colors)]
-                ax.plot(xs, med, styles[method], marker="o", color=color, label=f"{method} C={coverage:g}")
-                ax.fill_between(xs, lo, hi, alpha=0.12, color=color)
-        _loglog(ax, "1 / eps", f"{metric} to reach 1 - eps", f"RL: {metric.replace('_', ' ')}")
-    axes[0].legend(fontsize=6, ncol=3)
-    fig.suptitle("RLFineTune (dotted), AutoTune-RL (dashed), AutoTune-RL reusing rollouts (solid)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out / "rl_rollouts.png", dpi=120)
-    plt.close(fig)
 
 
 def _fmt(stats: dict[str, Any] | None, unit: str = "") -> str:

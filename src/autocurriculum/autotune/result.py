@@ -7,7 +7,9 @@ from typing import Any
 
 
 @dataclass
-class RunResult:
+class AutoTuneResult:
+    """One run of an AutoTune procedure or baseline (``autotune_sft``, ``uniform_sft``, ``rl_finetune``, ...)."""
+
     method: str
     costs: dict[str, int]
     accuracy: float  # held-out outcome accuracy of the final model (evaluation is not charged)

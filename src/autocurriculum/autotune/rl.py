@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, boosting_result, run_boosting
-from autocurriculum.autotune.learners.base import Learner
+from autocurriculum.autotune.learners.base import AutoTuneLearner
 from autocurriculum.autotune.learners.tabular import chain_codes
 from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts
 from autocurriculum.autotune.reference import ReferenceModel, TextReferenceModel, rollouts_per_prompt
-from autocurriculum.autotune.result import RunResult
+from autocurriculum.autotune.result import AutoTuneResult
 from autocurriculum.core.config import option, require
 
 
@@ -74,11 +74,11 @@ class RLFineTuneConfig:
 def rl_finetune(
     problem: Problem,
     reference: ReferenceModel | TextReferenceModel,
-    learner: Learner,
+    learner: AutoTuneLearner,
     config: RLFineTuneConfig,
     test: Prompts,
     seed: int = 0,
-) -> RunResult:
+) -> AutoTuneResult:
     """The baseline along a geometric grid of prompt counts (curve read with an oracle stopping rule)."""
     config.validate()
     m = rollouts_per_prompt(reference.coverage, config.miss_probability)
@@ -99,7 +99,7 @@ def rl_finetune(
         curve.append({"accuracy": accuracy, **problem.costs.as_dict()})
         if config.target_accuracy is not None and accuracy >= config.target_accuracy:
             break
-    return RunResult(
+    return AutoTuneResult(
         "rl_finetune",
         problem.costs.as_dict(),
         accuracy,
@@ -111,12 +111,12 @@ def rl_finetune(
 def autotune_rl(
     problem: Problem,
     reference: ReferenceModel | TextReferenceModel,
-    learner: Learner,
+    learner: AutoTuneLearner,
     config: AutoTuneConfig,
     test: Prompts,
     miss_probability: float = 0.01,
     on_phase: Callable[[PhaseRecord], None] | None = None,
-) -> RunResult:
+) -> AutoTuneResult:
     """AutoTune-RL: reference rollouts only on accepted prompts; the ensemble's own rollouts do the routing."""
     m = rollouts_per_prompt(reference.coverage, miss_probability)
     outcome = run_boosting(

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from autocurriculum.autotune.boosting import AutoTuneConfig, PhaseRecord, boosting_result, run_boosting
-from autocurriculum.autotune.learners.base import Learner
+from autocurriculum.autotune.learners.base import AutoTuneLearner
 from autocurriculum.autotune.problem import Problem, Prompts
-from autocurriculum.autotune.result import RunResult
-from autocurriculum.autotune.teacher import Teacher
+from autocurriculum.autotune.result import AutoTuneResult
+from autocurriculum.autotune.teacher import DemonstrationTeacher
 from autocurriculum.core.config import option, require
 
 
@@ -45,8 +45,13 @@ class UniformSFTConfig:
 
 
 def uniform_sft(
-    problem: Problem, learner: Learner, teacher: Teacher, config: UniformSFTConfig, test: Prompts, seed: int = 0
-) -> RunResult:
+    problem: Problem,
+    learner: AutoTuneLearner,
+    teacher: DemonstrationTeacher,
+    config: UniformSFTConfig,
+    test: Prompts,
+    seed: int = 0,
+) -> AutoTuneResult:
     """The baseline: buy a demonstration for every drawn prompt, fit, evaluate at each grid point.
 
     The curve says how many demonstrations uniform SFT needs for a given accuracy; reading it with the
@@ -68,17 +73,17 @@ def uniform_sft(
         curve.append({"accuracy": accuracy, **problem.costs.as_dict()})
         if config.target_accuracy is not None and accuracy >= config.target_accuracy:
             break
-    return RunResult("uniform_sft", problem.costs.as_dict(), accuracy, curve=curve)
+    return AutoTuneResult("uniform_sft", problem.costs.as_dict(), accuracy, curve=curve)
 
 
 def autotune_sft(
     problem: Problem,
-    learner: Learner,
-    teacher: Teacher,
+    learner: AutoTuneLearner,
+    teacher: DemonstrationTeacher,
     config: AutoTuneConfig,
     test: Prompts,
     on_phase: Callable[[PhaseRecord], None] | None = None,
-) -> RunResult:
+) -> AutoTuneResult:
     """Faithful AutoTune-SFT: k boosting phases, demonstrations bought only for accepted prompts, plurality vote."""
     outcome = run_boosting(problem, learner, lambda prompts: teacher.demonstrate(problem, prompts), config, on_phase)
     return boosting_result("autotune_sft", problem, outcome, test, config.eps)
@@ -119,8 +124,13 @@ class CounterexampleConfig:
 
 
 def counterexample_sft(
-    problem: Problem, learner: Learner, teacher: Teacher, config: CounterexampleConfig, test: Prompts, seed: int = 0
-) -> RunResult:
+    problem: Problem,
+    learner: AutoTuneLearner,
+    teacher: DemonstrationTeacher,
+    config: CounterexampleConfig,
+    test: Prompts,
+    seed: int = 0,
+) -> AutoTuneResult:
     """Check fresh prompts with the verifier; buy demonstrations for the failures; continue training; repeat.
 
     Stops once the current model (after u updates) passes ``ceil(ln((u+1)(u+2)/delta)/eps)`` consecutive
@@ -156,7 +166,7 @@ def counterexample_sft(
             if config.eval_every and updates % config.eval_every == 0:
                 evaluate()
     accuracy = evaluate()  # the final point also records what the stopping rule itself cost
-    return RunResult(
+    return AutoTuneResult(
         "counterexample_sft",
         problem.costs.as_dict(),
         accuracy,

@@ -16,8 +16,11 @@ from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts
 from autocurriculum.tasks.clustered_op_chain import encode_states
 
 
-class Teacher:
-    """Base class: ``demonstrate`` returns ``(kept_rows, supervision)`` for the prompts it could serve."""
+class DemonstrationTeacher:
+    """Base of AutoTune's teachers, the charged source of verified demonstrations.
+
+    ``demonstrate`` returns ``(kept_rows, supervision)`` for the prompts it could serve.
+    """
 
     name = "teacher"
 
@@ -60,7 +63,7 @@ def _select(items: list[Any], mask: np.ndarray) -> list[Any]:
     return [x for x, keep in zip(items, mask, strict=True) if keep]
 
 
-class ProgrammaticTeacher(Teacher):
+class ProgrammaticTeacher(DemonstrationTeacher):
     """The task family's own solver (the generator's demonstration); vectorised for the clustered op-chain."""
 
     name = "programmatic"
@@ -78,7 +81,7 @@ class ProgrammaticTeacher(Teacher):
         return np.arange(n, dtype=np.int64), problem.truth(prompts)
 
 
-class CallableTeacher(Teacher):
+class CallableTeacher(DemonstrationTeacher):
     """Wraps any ``prompt text -> demonstration text`` callable (an API client, a Hugging Face pipeline, ...).
 
     Example with transformers: ``CallableTeacher(lambda p: pipe(p, return_full_text=False)[0]["generated_text"])``.

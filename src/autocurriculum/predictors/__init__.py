@@ -25,13 +25,14 @@ from autocurriculum.predictors.metrics import (
 )
 from autocurriculum.predictors.replay_buffer import ReplayBuffer
 from autocurriculum.predictors.strategy import SELECTION_RULES, PredictorConfig, PredictorCurriculum
-from autocurriculum.predictors.teacher import Teacher
+from autocurriculum.predictors.teacher import DifficultyTeacher
 
 __all__ = [
     "FEATURE_KINDS",
     "SELECTION_RULES",
     "TEACHER_MODES",
     "AsyncTeacherTrainer",
+    "DifficultyTeacher",
     "FeatureExtractor",
     "FeatureProvider",
     "HashedNgramFeatures",
@@ -41,7 +42,6 @@ __all__ = [
     "ReplayBuffer",
     "SentenceEmbeddingFeatures",
     "StudentHiddenStateFeatures",
-    "Teacher",
     "TeacherMetrics",
     "TeacherTrainingError",
     "TorchHeadLearner",

@@ -35,7 +35,9 @@ Weights = dict[str, np.ndarray]
 Minibatch = tuple[np.ndarray, np.ndarray]  # (features, targets)
 
 
-class Learner(Protocol):
+class HeadLearner(Protocol):
+    """What ``AsyncTeacherTrainer`` trains: the difficulty head's learner (``TorchHeadLearner``)."""
+
     def train_step(self, features: np.ndarray, targets: np.ndarray) -> float: ...
 
     def get_weights(self) -> Weights: ...
@@ -66,7 +68,7 @@ def _worker(jobs: queue.Queue, trainer_ref: weakref.ref) -> None:
 class AsyncTeacherTrainer:
     """Runs ``learner.train_step`` over submitted minibatches and publishes a weight snapshot per job."""
 
-    def __init__(self, learner: Learner, mode: str = "lagged", lag: int = 1):
+    def __init__(self, learner: HeadLearner, mode: str = "lagged", lag: int = 1):
         if mode not in TEACHER_MODES:
             raise ValueError(f"teacher_mode: unknown mode {mode!r}; valid modes: {', '.join(TEACHER_MODES)}")
         if lag < 0:

@@ -23,7 +23,7 @@ from autocurriculum.core.task import TaskSource
 from autocurriculum.predictors.async_trainer import TEACHER_MODES
 from autocurriculum.predictors.features import FEATURE_KINDS, FeatureProvider, StudentHiddenStateFeatures, make_features
 from autocurriculum.predictors.metrics import mean_absolute_error, spearman
-from autocurriculum.predictors.teacher import Teacher
+from autocurriculum.predictors.teacher import DifficultyTeacher
 
 SELECTION_RULES = ("per_slot", "top")
 
@@ -102,7 +102,7 @@ class PredictorCurriculum(Curriculum):
         super().__init__(pool, config)
         c = self.config
         low, high = self.target_range
-        self.teacher = Teacher(
+        self.teacher = DifficultyTeacher(
             make_features(c.features, ngram_dim=c.ngram_dim, ngram_max=c.ngram_max),
             low=low,
             high=high,

@@ -15,7 +15,7 @@ from autocurriculum.predictors.metrics import TeacherMetrics
 from autocurriculum.predictors.replay_buffer import ReplayBuffer
 
 
-class Teacher:
+class DifficultyTeacher:
     """Predicts a per-prompt target (sqrt(p(1-p)) or p) for prompts it may never have seen.
 
     The torch learner is built on the first features, when their width is known,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autocurriculum.autotune.learners.base import Hypothesis, Learner
+from autocurriculum.autotune.learners.base import AutoTuneLearner, Hypothesis
 from autocurriculum.autotune.learners.tabular import (
     TabularRLHypothesis,
     TabularRLLearner,
@@ -22,8 +22,8 @@ def __getattr__(name: str) -> Any:  # import the torch-backed learner only when 
 
 
 __all__ = [
+    "AutoTuneLearner",
     "Hypothesis",
-    "Learner",
     "TabularRLHypothesis",
     "TabularRLLearner",
     "TabularSFTHypothesis",

@@ -30,7 +30,7 @@ class Hypothesis(Protocol):
 
 
 @runtime_checkable
-class Learner(Protocol):
+class AutoTuneLearner(Protocol):
     """A factory of hypotheses for one problem (the paper's Alg)."""
 
     name: str
