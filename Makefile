@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer benchmark-soar soar-quick clean
 
 setup: $(STAMP)
 
@@ -68,6 +68,15 @@ benchmark-autotune: setup
 # Issue 3, T1b: the testbed transformer as AutoTune's learner (one seed, small instance).
 benchmark-autotune-transformer: setup
 	BIN=$(BIN)/autocurriculum PYTHON=$(BIN)/python bash benchmarks/autotune_transformer.sh runs/autotune-transformer
+
+# Issue 10: SOAR, every arm (Hard-Only, 4x, oracle curriculum, Base-T, Intrinsic-T, Grounded-T, PQ, PS, corruption
+# study) over 3 teacher seeds, defaults of SOARConfig (docs/soar.md).
+benchmark-soar: setup
+	$(BIN)/autocurriculum soar compare --seeds 0,1,2 --out runs/benchmark-soar $(ARGS)
+
+# Every SOAR stage at seconds scale, one seed.
+soar-quick: $(CORE_STAMP)
+	$(BIN)/autocurriculum soar compare --quick --seeds 0 --out runs/soar-quick $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from autocurriculum.core import (
     AutocurriculumError,
     ConfigError,
     field_help,
+    merge_values,
     strategy_class,
     strategy_names,
 )
@@ -56,16 +57,6 @@ def _load_config_file(path: Path | None) -> dict[str, Any]:
     return data
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _experiment(values: dict[str, Any], source: str):
     from autocurriculum.experiments import ExperimentConfig
 
@@ -95,7 +86,7 @@ def demo(
 
     if preset not in PRESETS:
         raise ConfigError(f"--preset: unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}")
-    _run(_merge(PRESETS[preset], _load_config_file(config)), str(config or f"preset {preset!r}"), out, overwrite)
+    _run(merge_values(PRESETS[preset], _load_config_file(config)), str(config or f"preset {preset!r}"), out, overwrite)
 
 
 @app.command()
@@ -112,9 +103,9 @@ def run(
 ) -> None:
     """A single run of one strategy on the testbed."""
     values = _load_config_file(config)
-    values = _merge(values, {"strategies": [strategy], "seeds": [seed], "testbed": {"tasks": _split(task)}})
+    values = merge_values(values, {"strategies": [strategy], "seeds": [seed], "testbed": {"tasks": _split(task)}})
     if rollouts is not None:
-        values = _merge(values, {"rl": {"rollouts": rollouts}})
+        values = merge_values(values, {"rl": {"rollouts": rollouts}})
     strategy_class(strategy)
     _run(values, str(config or "command line"), out, overwrite)
 
@@ -150,13 +141,13 @@ def compare(
     if seeds is not None or "seeds" not in values:
         values["seeds"] = list(range(seeds or 3))
     if rollouts is not None:
-        values = _merge(values, {"rl": {"rollouts": rollouts}})
+        values = merge_values(values, {"rl": {"rollouts": rollouts}})
     if task is not None:
-        values = _merge(values, {"testbed": {"tasks": _split(task)}})
+        values = merge_values(values, {"testbed": {"tasks": _split(task)}})
     if pool is not None:
-        values = _merge(values, {"testbed": {"pool": pool}})
+        values = merge_values(values, {"testbed": {"pool": pool}})
     if workers is not None:
-        values = _merge(values, {"testbed": {"workers": workers}})
+        values = merge_values(values, {"testbed": {"workers": workers}})
     _run(values, str(config or "command line"), out, overwrite)
 
 
@@ -199,6 +190,10 @@ def list_tasks() -> None:
 from autocurriculum.autotune.cli import autotune_app  # noqa: E402 - mounted after the base commands
 
 app.add_typer(autotune_app, name="autotune")
+
+from autocurriculum.soar.cli import soar_app  # noqa: E402 - mounted after the base commands
+
+app.add_typer(soar_app, name="soar")
 
 
 def main() -> None:

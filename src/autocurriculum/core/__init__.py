@@ -4,7 +4,15 @@ Importing this package must never import torch (checked by the tests).
 """
 
 from autocurriculum.core.batching import CollectedBatch, GenerationRoundsExhausted, collect_batch
-from autocurriculum.core.config import build_config, config_section, config_to_dict, field_help, option, require
+from autocurriculum.core.config import (
+    build_config,
+    config_section,
+    config_to_dict,
+    field_help,
+    merge_values,
+    option,
+    require,
+)
 from autocurriculum.core.curriculum import Curriculum, CurriculumConfig, Need
 from autocurriculum.core.errors import (
     AutocurriculumError,
@@ -50,6 +58,7 @@ __all__ = [
     "field_help",
     "make_config",
     "make_curriculum",
+    "merge_values",
     "nearest_to_target",
     "option",
     "register_strategy",

@@ -1,0 +1,140 @@
+"""What the teacher writes, the noisy grammar it learns to write questions from, and the format filter.
+
+The teacher starts from the base model, as in SOAR (teacher and student are copies of one model): here the
+warm-started testbed student. A teacher rollout has two parts, both written by the teacher:
+  - a question, continuing the prompt ``C``: an op_chain prompt of the student's family (``C3+4-2......=``: a start
+    digit, 1 to ``max_length`` operations, ``..`` padding to the fixed length, ``=``);
+  - an answer: the teacher's own solution of its question (scratchpad, ``|``, answer digit), so the answers are as
+    good as the base model's solving and are never checked against the true result (SOAR's unverified answers).
+The format filter rejects a question not of that shape or a solution without a parseable answer digit; the loop
+resamples them (``docs/soar.md`` says why this keeps the RLOO gradient unbiased).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from autocurriculum.core import Task
+from autocurriculum.soar.config import GrammarConfig
+from autocurriculum.tasks.op_chain import (
+    FILLER,
+    OPERATORS,
+    PREFIX,
+    SEPARATOR,
+    OpChainConfig,
+    op_chain_prompt,
+    op_chain_states,
+)
+from autocurriculum.verifiers import FinalAnswerVerifier
+
+# The teacher's whole instruction is the first character of every question ("write a problem"): no seed questions,
+# since with seeds the paper's teacher copies them.
+TEACHER_PROMPT = PREFIX
+QUESTION_END = "="  # a question ends at its first '='; what the teacher writes after it is its answer
+ANSWER_VERIFIER = FinalAnswerVerifier(SEPARATOR)
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    """A well-formed teacher rollout: the question and the teacher's (unverified) answer digit."""
+
+    question: str  # the op_chain prompt, exactly as the student sees it
+    answer: str
+    level: int  # number of operations
+    operators: str  # the operators used, in order
+
+    def task(self, category: str = "op_chain") -> Task:
+        """The question as a task of the student's family whose reference answer is the teacher's.
+
+        The category is the family's, so any verifier lookup by category (the TRL adapter's) scores it; the id
+        prefix and the ``synthetic`` knob say where it came from.
+        """
+        digest = hashlib.sha1(f"{self.question}|{self.answer}".encode()).hexdigest()[:12]
+        return Task(
+            task_id=f"soar/{digest}",
+            prompt=self.question,
+            answer=self.answer,
+            category=category,
+            knobs={"level": float(self.level), "synthetic": 1.0},
+        )
+
+    @property
+    def cell(self) -> tuple[int, str]:
+        """(level, sorted operator set): the cell of the diversity entropy."""
+        return self.level, "".join(sorted(set(self.operators)))
+
+
+class QuestionFormat:
+    """The format filter for one student family: which questions are well-formed, which answers parse."""
+
+    def __init__(self, family: OpChainConfig) -> None:
+        self.max_length = family.max_length
+        self.modulus = family.modulus
+        digit = f"[0-{family.modulus - 1}]"
+        self._pattern = re.compile(
+            rf"^{PREFIX}({digit})((?:[{re.escape(OPERATORS)}]{digit})+)((?:{re.escape(FILLER)})*)=$"
+        )
+
+    def parse(self, question: str, answer_text: str | None) -> ParsedQuestion | None:
+        """The question with the answer of ``answer_text`` (a solution ``...|d`` or a bare digit), or None."""
+        match = self._pattern.match(question)
+        if match is None or answer_text is None:
+            return None
+        body, padding = match.group(2), match.group(3)
+        level = len(body) // 2
+        if level + len(padding) // 2 != self.max_length:  # the student's prompts are padded to a fixed length
+            return None
+        answer = ANSWER_VERIFIER.parse(answer_text) if SEPARATOR in answer_text else answer_text.strip()
+        if answer is None or len(answer) != 1 or not answer.isdigit() or int(answer) >= self.modulus:
+            return None
+        return ParsedQuestion(question=question, answer=answer, level=level, operators=body[0::2])
+
+    def true_answer(self, question: ParsedQuestion) -> str:
+        """The correct answer of a well-formed question (for the correctness studies; the loop never uses it)."""
+        body = question.question[2 : 2 + 2 * question.level]
+        steps = [(body[i], int(body[i + 1])) for i in range(0, len(body), 2)]
+        return str(op_chain_states(int(question.question[1]), steps, self.modulus)[-1])
+
+
+def grammar_question(rng: np.random.Generator, grammar: GrammarConfig, family: OpChainConfig) -> str:
+    """One pretraining question: any level, any operator of the grammar, some malformed on purpose."""
+    level = int(rng.integers(1, min(grammar.max_level, family.max_length) + 1))
+    start = int(rng.integers(0, family.modulus))
+    steps = [
+        (grammar.operators[int(rng.integers(0, len(grammar.operators)))], int(rng.integers(0, family.modulus)))
+        for _ in range(level)
+    ]
+    text = op_chain_prompt(start, steps, family.max_length)
+    if rng.random() < grammar.malformed_fraction:
+        text = _break(text, rng)
+    return text
+
+
+def _break(text: str, rng: np.random.Generator) -> str:
+    """A malformed variant of a well-formed question, never longer than it (it must fit the student's context)."""
+    kind = int(rng.integers(0, 3))
+    if kind == 0:
+        return text.replace("=", "", 1)  # no '='
+    if kind == 1:  # wrong padding
+        return text.replace(FILLER, "", 1) if FILLER in text else text[:-3] + "="
+    return text[:2] + text[3:]  # an operator without its operand
+
+
+def pretraining_corpus(count: int, grammar: GrammarConfig, family: OpChainConfig, seed: int) -> list[tuple[str, str]]:
+    """``count`` (teacher prompt, rest of a grammar question) pairs: the teacher learns to write questions only,
+    so its solving stays the base model's."""
+    rng = np.random.default_rng([seed, 1717])
+    pairs = []
+    for _ in range(count):
+        question = grammar_question(rng, grammar, family)
+        pairs.append((TEACHER_PROMPT, question[len(TEACHER_PROMPT) :]))
+    return pairs
+
+
+def question_length(family: OpChainConfig) -> int:
+    """Characters of a well-formed question after the teacher prompt."""
+    return (2 * family.max_length + 3) - len(TEACHER_PROMPT)

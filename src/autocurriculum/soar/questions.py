@@ -1,0 +1,81 @@
+"""Question sets: the promoted questions as a ``TaskSource``, their JSONL files, and their diversity.
+
+A promoted set is what SOAR hands a user with a real model: ``promoted_pool(path)`` is a ``TaskPool`` any strategy,
+the TRL adapter or ``GRPOTrainer`` can train on (each task's answer is the teacher's, unverified).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from autocurriculum.core import Task, TaskPool
+from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
+
+QUESTION_FIELDS = ("question", "answer", "level", "operators")
+
+
+def question_record(question: ParsedQuestion, **extra: Any) -> dict[str, Any]:
+    return {
+        "question": question.question,
+        "answer": question.answer,
+        "level": question.level,
+        "operators": question.operators,
+        **extra,
+    }
+
+
+def write_questions(path: Path, questions: Iterable[ParsedQuestion], **extra: Any) -> None:
+    with open(path, "w") as handle:
+        for question in questions:
+            handle.write(json.dumps(question_record(question, **extra)) + "\n")
+
+
+def read_questions(path: Path, question_format: QuestionFormat | None = None) -> list[ParsedQuestion]:
+    """Questions from a JSONL file; a malformed row is an error naming the file, the line and the field."""
+    questions = []
+    with open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            missing = [f for f in QUESTION_FIELDS if f not in row] if isinstance(row, dict) else list(QUESTION_FIELDS)
+            if missing:
+                raise ValueError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+            parsed = ParsedQuestion(str(row["question"]), str(row["answer"]), int(row["level"]), str(row["operators"]))
+            if question_format is not None and question_format.parse(parsed.question, parsed.answer) is None:
+                raise ValueError(
+                    f"{path}:{number}: field 'question' is not a well-formed question: {parsed.question!r}"
+                )
+            questions.append(parsed)
+    return questions
+
+
+def question_pool(questions: Sequence[ParsedQuestion], category: str = "op_chain") -> TaskPool:
+    """The questions as a ``TaskPool`` (a ``TaskSource``); repeated question-answer pairs appear once."""
+    tasks: dict[str, Task] = {}
+    for question in questions:
+        task = question.task(category)
+        tasks.setdefault(task.task_id, task)
+    return TaskPool(tasks.values())
+
+
+def promoted_pool(path: Path, category: str = "op_chain") -> TaskPool:
+    """``promoted.jsonl`` of a SOAR run as a ``TaskPool``."""
+    return question_pool(read_questions(Path(path)), category)
+
+
+def diversity_bits(questions: Sequence[ParsedQuestion]) -> float:
+    """Shannon entropy (bits) of the questions over (level, operator set) cells; 0 for a collapsed teacher."""
+    counts = Counter(q.cell for q in questions)
+    total = float(sum(counts.values()))
+    if total == 0:
+        return 0.0
+    return float(-sum((c / total) * math.log2(c / total) for c in counts.values()))

@@ -1,0 +1,92 @@
+"""``report.md`` of a SOAR comparison: the headline first, then the tables a reader checks it against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ARM_LABELS = {
+    "hard-only": "Hard-Only (RL on the hard training set alone)",
+    "hard-only-4x": "Hard-Only, 4x group (4x compute)",
+    "oracle-curriculum": "oracle curriculum (real intermediate problems, true answers)",
+    "base-t": "Base-T (questions from the untrained teacher)",
+    "intrinsic-t": "Intrinsic-T (teacher trained on learnability)",
+    "grounded-t": "Grounded-T (questions sampled from the SOAR teacher)",
+    "pq": "PQ (promoted questions, fresh student)",
+    "ps": "PS (promoted student, tested directly)",
+    "pq-corrupt-30": "PQ, 30% of answers corrupted",
+    "pq-corrupt-60": "PQ, 60% of answers corrupted",
+    "pq-correct-only": "PQ, only the questions with correct answers",
+    "pq-wrong-only": "PQ, only the questions with wrong answers",
+}
+
+
+def headline(summary: dict[str, Any]) -> list[str]:
+    arms, ks = summary["arms"], [f"pass@{k}" for k in summary["config"]["evaluation"]["pass_at"]]
+    top = ks[-1]
+    lines = []
+    hard = arms.get("hard-only", {}).get(top)
+    pq = arms.get("pq", {}).get(top)
+    grounded = summary["teachers"].get("grounded")
+    if grounded:
+        promoted = sum(1 for p in grounded["promotions_per_seed"] if p > 0)
+        lines.append(
+            f"The grounded teacher was promoted in {promoted} of {len(grounded['promotions_per_seed'])} "
+            f"seeds (promotions per seed: {grounded['promotions_per_seed']})."
+        )
+    if hard and pq:
+        ratios = [p / h if h > 0 else float("inf") for p, h in zip(pq["per_seed"], hard["per_seed"], strict=False)]
+        wins = sum(1 for r in ratios if r >= 2)
+        lines.append(
+            f"PQ {top} on the hard test set: median {pq['median']:.3f} vs Hard-Only {hard['median']:.3f}; "
+            f"PQ reached at least 2x Hard-Only in {wins} of {len(ratios)} seeds."
+        )
+    elif hard:
+        lines.append(f"Hard-Only {top}: median {hard['median']:.3f}; no PQ to compare (no promotion).")
+    return lines
+
+
+def write_report(summary: dict[str, Any], out: Path) -> None:
+    arms, ks = summary["arms"], [f"pass@{k}" for k in summary["config"]["evaluation"]["pass_at"]]
+    budget = summary["evaluation_budget"]
+    lines = ["# SOAR on the testbed", "", *headline(summary), ""]
+    lines += [
+        f"Seeds: {summary['seeds']}. Every evaluated arm trains a fresh warm-started student for "
+        f"{budget['grpo_steps']} GRPO steps of {budget['prompts_per_step']} prompts x {budget['group_size']} rollouts "
+        "(Hard-Only 4x: 4x the group), first on its questions, then on the hard training set; scores are on the hard "
+        "test set, which the teacher never influences. Wall time "
+        f"{summary['wall_seconds']:.0f} s.",
+        "",
+        "| arm | " + " | ".join(f"{k} median [min-max]" for k in ks) + " | hard-train greedy | diversity (bits) |",
+        "|---|" + "---|" * (len(ks) + 2),
+    ]
+    for arm, entry in arms.items():
+        cells = [_cell(entry.get(k)) for k in ks] + [
+            _cell(entry.get("hard_train_greedy")),
+            _cell(entry.get("diversity_bits"), digits=2),
+        ]
+        lines.append(f"| {ARM_LABELS.get(arm, arm)} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| teacher | promotions per seed | collapse rate | final diversity per seed | student rollouts |",
+        "|---|---|---|---|---|",
+    ]
+    for reward, entry in summary["teachers"].items():
+        diversity = ", ".join("-" if d is None else f"{d:.2f}" for d in entry["final_diversity_bits_per_seed"])
+        lines.append(
+            f"| {reward} | {entry['promotions_per_seed']} | {entry['collapse_rate']:.2f} | {diversity} | "
+            f"{entry['student_rollouts_per_seed']} |"
+        )
+    lines += [
+        "",
+        "Plots: `teacher_reward.png`, `pass_at_k.png`, `diversity.png`. Question sets: "
+        "`seed-*/questions-<arm>.jsonl`, `seed-*/promoted.jsonl`.",
+        "",
+    ]
+    (out / "report.md").write_text("\n".join(lines))
+
+
+def _cell(stats: dict[str, Any] | None, digits: int = 3) -> str:
+    if not stats:
+        return "-"
+    return f"{stats['median']:.{digits}f} [{stats['min']:.{digits}f}-{stats['max']:.{digits}f}]"

@@ -1,0 +1,62 @@
+"""What every SOAR arm starts from, for one seed: the testbed, the warm-started student, the hard set, the teacher."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+from autocurriculum.core import ConfigError
+from autocurriculum.experiments.testbed import Testbed
+from autocurriculum.experiments.warm_start import warm_start
+from autocurriculum.soar.config import SOARConfig
+from autocurriculum.soar.grammar import QuestionFormat
+from autocurriculum.soar.hard_set import HardSet, build_hard_set
+from autocurriculum.soar.teacher import TinyQuestionTeacher
+from autocurriculum.tasks.op_chain import OpChainConfig
+from autocurriculum.trainers import TinyGPT
+
+
+@dataclass
+class SOARSetup:
+    config: SOARConfig
+    testbed: Testbed
+    student: TinyGPT  # the warm-started student (never trained in place: arms copy it)
+    hard_set: HardSet
+    question_format: QuestionFormat
+
+    @property
+    def family_config(self) -> OpChainConfig:
+        config = self.testbed.families[0].config
+        assert isinstance(config, OpChainConfig)
+        return config
+
+    def fresh_student(self) -> TinyGPT:
+        return copy.deepcopy(self.student)
+
+    def pretrained_teacher(self, progress: bool = False) -> TinyQuestionTeacher:
+        teacher = TinyQuestionTeacher(
+            self.config.teacher,
+            self.family_config,
+            self.student,
+            self.testbed.tokenizer,
+            self.testbed.max_new_tokens,
+            self.config.seed,
+        )
+        teacher.pretrain(progress=progress)
+        return teacher
+
+
+def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
+    """The testbed for ``config.seed``, its warm start (cached like the testbed's) and the fail@K hard set."""
+    student = config.student
+    testbed = Testbed(student.testbed, config.seed, model=student.model, warm_start=student.warm_start)
+    family = testbed.families[0]
+    if not isinstance(family.config, OpChainConfig):
+        raise ConfigError(
+            f"student.testbed.tasks: SOAR's teacher writes op_chain questions, got family {family.name!r}"
+        )
+    cache = student.testbed.warm_start_cache
+    model, _ = warm_start(testbed, student.sft, cache_dir=Path(cache) if cache else None, progress=progress)
+    hard = build_hard_set(model, testbed, config.hard_set, config.seed)
+    return SOARSetup(config, testbed, model, hard, QuestionFormat(family.config))

@@ -1,0 +1,419 @@
+"""SOAR at tiny size: fail@K, the format filter and resampling, RLOO, promotion, the grounded reward, the hard test
+split's isolation, determinism, save/resume, and the CLI end to end."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from autocurriculum.cli import app
+from autocurriculum.core import ConfigError, make_curriculum, merge_values
+from autocurriculum.experiments.warm_start import WarmStartNotConverged
+from autocurriculum.soar import SOARConfig, SOARLoop, TeacherWroteNothing, build_setup, promoted_pool
+from autocurriculum.soar import loop as loop_module
+from autocurriculum.soar.evaluation import corrupt_answers
+from autocurriculum.soar.grammar import QuestionFormat, grammar_question, pretraining_corpus
+from autocurriculum.soar.hard_set import build_hard_set, fail_at_k, hard_candidates
+from autocurriculum.soar.loop import _seed, learnability, median_run
+from autocurriculum.soar.promotion import PromotionRule
+from autocurriculum.soar.questions import diversity_bits, read_questions, write_questions
+from autocurriculum.soar.rloo import rloo_advantages
+from autocurriculum.soar.setup import SOARSetup
+from autocurriculum.soar.student import (
+    final_answer_reward,
+    greedy_accuracy,
+    hard_problem_reward,
+    pass_at_k,
+    trained_copy,
+)
+from autocurriculum.soar.teacher import CallableQuestionTeacher, TinyQuestionTeacher
+from autocurriculum.tasks.base import score_completion
+from autocurriculum.tasks.datasets import pool_records
+from autocurriculum.tasks.op_chain import OpChainConfig
+
+cli = CliRunner()
+
+# A student warm-started for a few hundred steps (it writes the solution format, fails the hard levels), its copy
+# taught to write questions for a few steps, on chains of at most
+# 4 operations: every stage of the loop runs in well under a second.
+TINY: dict[str, Any] = {
+    "student": {
+        "testbed": {
+            "task_options": {"op_chain": {"max_length": 4, "operators": "+-"}},
+            "train_tasks_per_level": 4,
+            "eval_tasks_per_level": 4,
+            "min_eval_prompts_per_level": 2,
+            "pass_rate_samples": 0,
+            "warm_start_cache": "",
+        },
+        "warm_start": {
+            "steps": 300,
+            "max_level": 2,
+            "demonstrations_per_level": 200,
+            "target_accuracy": 0.5,
+            "check_every": 50,
+            "attempts": 1,
+        },
+        "model": {"d_model": 16, "n_layers": 1, "n_heads": 2},
+        "grpo": {"group_size": 4},
+    },
+    "hard_set": {"levels": [3, 4], "candidates_per_level": 6, "fail_at_k": 4},
+    "teacher": {"pretrain_steps": 300, "pretrain_examples": 2000},
+    "inner": {"steps": 2, "steps_after_promotion": 1, "prompts_per_step": 2, "runs": 2},
+    "outer": {"steps": 4, "sets_per_step": 2, "questions_per_set": 3, "reward_questions": 4, "intrinsic_samples": 2},
+    "evaluation": {
+        "synthetic_steps": 1,
+        "hard_steps": 1,
+        "prompts_per_step": 2,
+        "samples": 4,
+        "pass_at": [1, 4],
+        "sampled_questions": 4,
+    },
+}
+
+
+def tiny_config(**sections: Any) -> SOARConfig:
+    return SOARConfig.from_values(merge_values(TINY, sections))
+
+
+@pytest.fixture(scope="module")
+def setup() -> Iterator[SOARSetup]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with warnings.catch_warnings():  # the tiny warm start is short on purpose
+        warnings.simplefilter("ignore", WarmStartNotConverged)
+        built = build_setup(tiny_config())
+    yield built
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def pretrained(setup: SOARSetup) -> TinyQuestionTeacher:
+    """The pretrained teacher, built once (pretraining is deterministic); tests train copies of it."""
+    return setup.pretrained_teacher()
+
+
+def with_config(setup: SOARSetup, **sections: Any) -> SOARSetup:
+    config = tiny_config(**sections)
+    return SOARSetup(config, setup.testbed, setup.student, setup.hard_set, setup.question_format)
+
+
+def well_formed_writer(setup: SOARSetup, malformed_every: int = 0):
+    """A callable teacher writing real problems of levels 1-2 (every ``malformed_every``-th string broken)."""
+    family = setup.testbed.families[0]
+    count = {"n": 0}
+
+    def write(prompt: str) -> str:
+        count["n"] += 1
+        task = family.generate(1 + count["n"] % 2, 3_000_000 + count["n"])
+        if malformed_every and count["n"] % malformed_every == 0:
+            return task.prompt.replace("=", "")  # malformed: the loop must resample it
+        return f"{task.prompt}#{task.demonstration}"
+
+    return write
+
+
+# ----- the format filter and the grammar -----
+def test_the_format_filter_accepts_exactly_student_shaped_questions() -> None:
+    question_format = QuestionFormat(OpChainConfig(max_length=4, operators="+-"))
+    parsed = question_format.parse("C3+4-2....=", "7,5|5")
+    assert parsed is not None and (parsed.level, parsed.operators, parsed.answer) == (2, "+-", "5")
+    assert question_format.true_answer(parsed) == "5"
+    assert question_format.parse("C3+4-2....=", "5") == parsed  # a bare answer digit (a callable teacher's)
+    assert question_format.parse("C3+4*2....=", "1|1").operators == "+*"  # a broader operator is well-formed
+    for question in ("C3+4-2....", "C3+4-2..=", "C3+4-2......=", "C3....=", "X3+4-2....=", "C3++4-2...="):
+        assert question_format.parse(question, "5|5") is None, question
+    for answer in (None, "", "7,5|", "7,5|55", "7,5|x", "7,5"):
+        assert question_format.parse("C3+4-2....=", answer) is None, answer
+
+
+def test_the_grammar_writes_every_level_and_some_malformed_questions() -> None:
+    from autocurriculum.soar.config import GrammarConfig
+
+    family = OpChainConfig(max_length=6, operators="+-")
+    grammar = GrammarConfig(max_level=6, malformed_fraction=0.2)
+    question_format = QuestionFormat(family)
+    rng = np.random.default_rng(0)
+    questions = [grammar_question(rng, grammar, family) for _ in range(2000)]
+    parsed = [question_format.parse(q, "0") for q in questions]
+    well_formed = [p for p in parsed if p is not None]
+    assert 0.75 < len(well_formed) / len(parsed) < 0.85
+    assert {p.level for p in well_formed} == set(range(1, 7))
+    assert max(len(q) for q in questions) == 2 * 6 + 3  # a malformed question still fits the student's context
+    assert pretraining_corpus(5, grammar, family, seed=1) == pretraining_corpus(5, grammar, family, seed=1)
+
+
+def test_the_teacher_writes_questions_and_answers_them_itself(
+    setup: SOARSetup, pretrained: TinyQuestionTeacher
+) -> None:
+    rollouts = pretrained.write(64, seed=3)
+    assert [r.question for r in rollouts] == [r.question for r in pretrained.write(64, seed=3)]
+    parsed = [setup.question_format.parse(r.question, r.answer_text) for r in rollouts]
+    assert any(p is not None for p in parsed)
+    assert all(r.question.startswith("C") for r in rollouts)
+    advantages = np.linspace(-1, 1, 64)
+    before = copy.deepcopy(pretrained.model.state_dict())
+    teacher = copy.deepcopy(pretrained)
+    stats = teacher.update(rollouts, advantages)
+    assert np.isfinite(stats["loss"]) and stats["kl"] == pytest.approx(0.0, abs=1e-6)  # first step: still the reference
+    assert any(not torch.equal(before[k], v) for k, v in teacher.model.state_dict().items())
+
+
+# ----- statistics of the loop -----
+def test_rloo_advantages_sum_to_zero_and_leave_one_out() -> None:
+    rewards = np.array([0.1, 0.4, -0.2, 0.3])
+    advantages = rloo_advantages(rewards)
+    assert advantages.sum() == pytest.approx(0.0, abs=1e-12)
+    assert advantages[1] == pytest.approx(0.4 - np.mean([0.1, -0.2, 0.3]))
+    with pytest.raises(ValueError, match="at least 2"):
+        rloo_advantages([1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        rloo_advantages([1.0, float("nan")])
+
+
+def test_promotion_needs_the_moving_average_above_tau_and_restarts_after() -> None:
+    rule = PromotionRule(threshold=0.01, window=3)
+    assert rule.observe(0.03) == (pytest.approx(0.03), True)
+    rule.reset()
+    assert rule.observe(0.0)[1] is False
+    assert rule.observe(0.0)[1] is False
+    average, promote = rule.observe(0.03)  # (0 + 0 + 0.03) / 3 = 0.01: not above tau
+    assert average == pytest.approx(0.01) and promote is False
+    average, promote = rule.observe(0.03)  # window (0, 0.03, 0.03): 0.02
+    assert average == pytest.approx(0.02) and promote is True
+    restored = PromotionRule(0.01, 3)
+    restored.load_state_dict(rule.state_dict())
+    assert restored.observe(-0.06) == rule.observe(-0.06)
+
+
+def test_learnability_median_run_and_pass_at_k() -> None:
+    assert learnability(np.array([0.0, 0.25, 1.0])).tolist() == [0.0, 0.75, 0.0]
+    assert median_run([0.3, 0.1, 0.2]) == 2 and median_run([0.5, 0.1]) == 1
+    assert pass_at_k(4, 0, 2) == 0.0 and pass_at_k(4, 3, 2) == 1.0
+    assert pass_at_k(4, 1, 2) == pytest.approx(0.5)
+    assert pass_at_k(32, 1, 1) == pytest.approx(1 / 32)
+    with pytest.raises(ValueError, match="k must lie"):
+        pass_at_k(4, 1, 5)
+
+
+# ----- the hard set -----
+def test_fail_at_k_keeps_only_problems_never_solved(setup: SOARSetup) -> None:
+    testbed = setup.testbed
+    candidates = hard_candidates(testbed, setup.config.hard_set)
+    kept = fail_at_k(setup.student, testbed, candidates, 4, 1.0, "trace", seed=0)
+    assert kept.all()  # an untrained student solves nothing under trace scoring
+    assert len(setup.hard_set.train) + len(setup.hard_set.test) == len(candidates)
+    test_prompts = {t.prompt for t in setup.hard_set.test}
+    assert test_prompts.isdisjoint(t.prompt for t in setup.hard_set.train)
+    # a "student" that answers every prompt with its demonstration solves everything: nothing survives
+    reward = hard_problem_reward(testbed, "trace")
+    assert reward(candidates[:2], [t.demonstration for t in candidates[:2]]).tolist() == [1.0, 1.0]
+    assert reward(candidates[:1], [candidates[0].demonstration.replace(",", ";", 1)]).tolist() == [0.0]
+
+
+def test_an_empty_hard_set_is_an_error_naming_levels_and_k(setup: SOARSetup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocurriculum.soar import hard_set as hard_set_module
+
+    monkeypatch.setattr(hard_set_module, "fail_at_k", lambda *a, **k: np.zeros(12, dtype=bool))
+    with pytest.raises(ConfigError, match=r"levels \[3, 4\].*fail@4"):
+        build_hard_set(setup.student, setup.testbed, setup.config.hard_set, seed=0)
+
+
+# ----- the loop -----
+def test_malformed_rollouts_are_resampled_and_a_silent_teacher_skips_a_step(setup: SOARSetup) -> None:
+    loop = SOARLoop(setup, CallableQuestionTeacher(well_formed_writer(setup, malformed_every=3), "?"))
+    record = loop.step()
+    assert not record["skipped"] and record["well_formed"] == 6 and record["written"] > 6
+    silent = SOARLoop(setup, CallableQuestionTeacher(lambda prompt: "no question here", "?"))
+    with pytest.warns(TeacherWroteNothing, match="step skipped"):
+        record = silent.step()
+    assert record["skipped"] and silent.skipped_steps == 1 and silent.step_index == 1
+
+
+def test_the_reward_is_the_gain_over_the_baseline_student(setup: SOARSetup) -> None:
+    loop = SOARLoop(setup, CallableQuestionTeacher(well_formed_writer(setup), "?"))
+    rewards, runs, before = loop._grounded_rewards([loop._write_questions(3, 0)[1]], setup.hard_set.train[:4], t=0)
+    testbed, config = setup.testbed, setup.config
+    expected = []
+    for j in range(config.inner.runs):
+        tasks = [q.task() for q in loop._write_questions(3, 0)[1]]
+        model, _ = trained_copy(
+            setup.student,
+            testbed,
+            config.student.grpo,
+            tasks,
+            config.inner.steps,
+            config.inner.prompts_per_step,
+            final_answer_reward(testbed),
+            seed=_seed(0, 0, 3, 0, j),
+        )
+        expected.append(
+            greedy_accuracy(model, testbed, setup.hard_set.train[:4], hard_problem_reward(testbed, "trace"))
+        )
+    assert before == greedy_accuracy(
+        setup.student, testbed, setup.hard_set.train[:4], hard_problem_reward(testbed, "trace")
+    )
+    assert rewards[0] == pytest.approx(np.mean(expected) - before)
+    assert runs[0][1] == pytest.approx([e - before for e in expected])
+
+
+def test_the_loop_never_scores_the_hard_test_split(
+    setup: SOARSetup, pretrained: TinyQuestionTeacher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    real = loop_module.greedy_accuracy
+
+    def spy(model, testbed, tasks, reward):
+        seen.extend(t.prompt for t in tasks)
+        return real(model, testbed, tasks, reward)
+
+    monkeypatch.setattr(loop_module, "greedy_accuracy", spy)
+    loop = SOARLoop(setup, copy.deepcopy(pretrained))
+    loop.run()
+    assert loop.skipped_steps < loop.step_index
+    assert seen and set(seen) <= {t.prompt for t in setup.hard_set.train}
+    assert set(seen).isdisjoint(t.prompt for t in setup.hard_set.test)
+
+
+def test_promotion_moves_the_baseline_to_the_best_sets_median_student(setup: SOARSetup) -> None:
+    always = with_config(setup, outer={**TINY["outer"], "promotion_threshold": -1.0, "steps": 2})
+    loop = SOARLoop(always, CallableQuestionTeacher(well_formed_writer(always), "?"))
+    measured: list[Any] = []
+    grounded = loop._grounded_rewards
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        measured.append(grounded(*args, **kwargs))
+        return measured[-1]
+
+    loop._grounded_rewards = spy  # type: ignore[method-assign]
+    record = loop.step()
+    rewards, runs, _ = measured[-1]
+    best = int(np.argmax(rewards))
+    assert record["promoted_set"] == best and loop.promotions == 1 and len(loop.promoted) == 3
+    assert loop.baseline is runs[best][0][median_run(runs[best][1])]
+    loop.step()  # a promoted student trains steps + steps_after_promotion in its inner runs
+    assert loop.promotions == 2 and len(loop.promoted) == 6
+    assert loop.history[-1]["student_rollouts"] == loop.student_rollouts
+
+
+@pytest.mark.parametrize("reward", ["grounded", "intrinsic"])
+def test_a_seeded_loop_repeats_and_resumes_identically(
+    setup: SOARSetup, pretrained: TinyQuestionTeacher, tmp_path: Path, reward: str
+) -> None:
+    configured = with_config(setup, outer={**TINY["outer"], "reward": reward, "promotion_threshold": -1.0})
+
+    def history(loop: SOARLoop) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in loop.history]
+
+    straight = SOARLoop(configured, copy.deepcopy(pretrained))
+    straight.run()
+    again = SOARLoop(configured, copy.deepcopy(pretrained))
+    again.run()
+    assert history(again) == history(straight)
+
+    first = SOARLoop(configured, copy.deepcopy(pretrained))
+    first.step()
+    first.step()
+    first.save(tmp_path / "state.pt")
+    resumed = SOARLoop(configured, copy.deepcopy(pretrained))
+    resumed.load(tmp_path / "state.pt")
+    resumed.run()
+    assert history(resumed) == history(straight)
+    assert resumed.promoted == straight.promoted
+    for key, value in straight.teacher.state_dict()["model"].items():
+        assert torch.equal(resumed.teacher.state_dict()["model"][key], value)
+
+
+def test_a_checkpoint_from_another_config_or_a_broken_file_is_refused(
+    setup: SOARSetup, pretrained: TinyQuestionTeacher, tmp_path: Path
+) -> None:
+    loop = SOARLoop(setup, copy.deepcopy(pretrained))
+    loop.save(tmp_path / "state.pt")
+    other = with_config(setup, outer={**TINY["outer"], "steps": 9})
+    with pytest.raises(ValueError, match="different config"):
+        SOARLoop(other, copy.deepcopy(pretrained)).load(tmp_path / "state.pt")
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"broken\.pt: not a SOAR checkpoint"):
+        loop.load(tmp_path / "broken.pt")
+
+
+# ----- question sets -----
+def test_promoted_questions_round_trip_and_become_a_task_source(setup: SOARSetup, tmp_path: Path) -> None:
+    loop = SOARLoop(setup, CallableQuestionTeacher(well_formed_writer(setup), "?"))
+    questions = loop._write_questions(6, 0)[1]
+    write_questions(tmp_path / "promoted.jsonl", questions, seed=0)
+    assert read_questions(tmp_path / "promoted.jsonl", setup.question_format) == questions
+    pool = promoted_pool(tmp_path / "promoted.jsonl")
+    assert len(pool) == len({(q.question, q.answer) for q in questions})
+    assert pool[0].category == "op_chain" and pool[0].knobs["synthetic"] == 1.0
+    # any strategy, and the TRL adapter's dataset rows, take the promoted questions like any other pool
+    curriculum = make_curriculum("thompson", pool, {"seed": 0})
+    assert set(curriculum.select(2)) <= {pool[i].task_id for i in range(len(pool))}
+    rows = pool_records(pool)
+    assert rows[0]["prompt"] == pool[0].prompt and rows[0]["answer"] == pool[0].answer
+    assert score_completion(pool[0], f"0|{pool[0].answer}") == 1.0
+    corrupted = corrupt_answers(questions, 0.5, 10, seed=0)
+    assert sum(a.answer != b.answer for a, b in zip(questions, corrupted, strict=True)) == 3
+    assert diversity_bits(questions) > 0 and diversity_bits(questions[:1]) == 0.0
+    (tmp_path / "bad.jsonl").write_text(
+        json.dumps(json.loads(json.dumps({"question": "C1+1....=", "answer": "2", "level": 1, "operators": "+"})))
+        + '\n{"question": 1}\n'
+    )
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: missing field\(s\) answer, level, operators"):
+        read_questions(tmp_path / "bad.jsonl")
+
+
+def test_invalid_config_values_name_the_field() -> None:
+    with pytest.raises(ConfigError, match=r"outer\.sets_per_step"):
+        tiny_config(outer={"sets_per_step": 1})
+    with pytest.raises(ConfigError, match=r"hard_set\.scoring"):
+        tiny_config(hard_set={"scoring": "vibes"})
+    with pytest.raises(ConfigError, match=r"evaluation\.pass_at"):
+        tiny_config(evaluation={"pass_at": [64]})
+
+
+# ----- end to end -----
+@pytest.mark.filterwarnings("ignore::autocurriculum.experiments.warm_start.WarmStartNotConverged")
+def test_soar_compare_writes_every_output(tmp_path: Path) -> None:
+    config = tmp_path / "soar.json"
+    config.write_text(json.dumps(TINY))
+    result = cli.invoke(
+        app, ["soar", "compare", "--config", str(config), "--seeds", "0", "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"hard-only", "hard-only-4x", "oracle-curriculum", "base-t", "intrinsic-t", "grounded-t", "ps"} <= set(
+        summary["arms"]
+    )
+    assert summary["arms"]["hard-only-4x"]["student_rollouts"] == 4 * summary["arms"]["hard-only"]["student_rollouts"]
+    assert summary["arms"]["hard-only"]["student_rollouts"] == summary["arms"]["base-t"]["student_rollouts"]
+    for name in ("report.md", "teacher_reward.png", "pass_at_k.png", "diversity.png"):
+        assert (out / name).stat().st_size > 0
+    for name in ("history-grounded.jsonl", "history-intrinsic.jsonl", "questions-base-t.jsonl", "hard_set.json"):
+        assert (out / "seed-0" / name).exists()
+    assert "Hard-Only" in (out / "report.md").read_text()
+
+    run = cli.invoke(app, ["soar", "run", "--config", str(config), "--out", str(tmp_path / "run")])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "run" / "state-grounded.pt").exists() and (tmp_path / "run" / "promoted.jsonl").exists()
+    evaluated = cli.invoke(
+        app, ["soar", "evaluate", str(out / "seed-0" / "questions-base-t.jsonl"), "--config", str(config)]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "hard-only: pass@1" in evaluated.output
+
+
+def test_unknown_arms_are_refused_by_name(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["soar", "compare", "--arms", "hard-only,magic", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "magic" in str(result.exception) or "magic" in result.output
