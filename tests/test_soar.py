@@ -77,6 +77,7 @@ TINY: dict[str, Any] = {
         "samples": 4,
         "pass_at": [1, 4],
         "sampled_questions": 4,
+        "student_seeds": 2,
     },
 }
 
@@ -392,9 +393,16 @@ def test_soar_compare_writes_every_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
     summary = json.loads((out / "summary.json").read_text())
-    assert {"hard-only", "hard-only-4x", "oracle-curriculum", "base-t", "intrinsic-t", "grounded-t", "ps"} <= set(
-        summary["arms"]
-    )
+    assert {
+        "base",
+        "hard-only",
+        "hard-only-4x",
+        "oracle-curriculum",
+        "base-t",
+        "intrinsic-t",
+        "grounded-t",
+        "ps",
+    } <= set(summary["arms"])
     assert summary["arms"]["hard-only-4x"]["student_rollouts"] == 4 * summary["arms"]["hard-only"]["student_rollouts"]
     assert summary["arms"]["hard-only"]["student_rollouts"] == summary["arms"]["base-t"]["student_rollouts"]
     for name in ("report.md", "teacher_reward.png", "pass_at_k.png", "diversity.png"):
@@ -411,6 +419,22 @@ def test_soar_compare_writes_every_output(tmp_path: Path) -> None:
     )
     assert evaluated.exit_code == 0, evaluated.output
     assert "hard-only: pass@1" in evaluated.output
+
+
+@pytest.mark.filterwarnings("ignore::autocurriculum.experiments.warm_start.WarmStartNotConverged")
+def test_seeds_in_parallel_workers_give_the_same_summary(tmp_path: Path) -> None:
+    from autocurriculum.soar.experiment import compare
+
+    config = tiny_config()
+    arms = ["base", "hard-only", "base-t"]
+    one = compare(config, [0, 1], tmp_path / "one", arms, workers=1)
+    two = compare(config, [0, 1], tmp_path / "two", arms, workers=2)
+    assert one["arms"] == two["arms"]
+    per_student = one["per_seed"][0]["arms"]["hard-only"]["per_student"]
+    assert len(per_student) == 2
+    assert one["per_seed"][0]["arms"]["hard-only"]["pass@1"] == pytest.approx(
+        np.mean([r["pass@1"] for r in per_student])
+    )
 
 
 def test_unknown_arms_are_refused_by_name(tmp_path: Path) -> None:

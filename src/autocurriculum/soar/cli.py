@@ -122,6 +122,7 @@ def compare(
     arms: Annotated[str | None, typer.Option("--arms", help="Subset of arms, comma-separated (default: all).")] = None,
     quick: QuickOption = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue teachers from their saved states.")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="Seeds run in parallel, one process each.")] = 1,
     threads: ThreadsOption = 1,
 ) -> None:
     """Every arm (Hard-Only, 4x, oracle curriculum, Base-T, Intrinsic-T, Grounded-T, PQ, PS, corruption study)."""
@@ -134,7 +135,8 @@ def compare(
     unknown = [a for a in chosen if a not in ARMS]
     require(not unknown, "--arms", f"unknown arm(s) {unknown}; choose from {', '.join(ARMS)}")
     soar = _config(config, quick, {})
-    summary = run_compare(soar, _seeds(seeds), out, chosen, progress=True, resume=resume)
+    require(workers >= 1, "--workers", f"must be >= 1, got {workers}")
+    summary = run_compare(soar, _seeds(seeds), out, chosen, progress=True, resume=resume, workers=workers)
     for line in headline(summary):
         console.print(line)
     console.print(f"Wrote {out}/report.md, summary.json, teacher_reward.png, pass_at_k.png, diversity.png")

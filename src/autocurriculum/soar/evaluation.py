@@ -50,15 +50,38 @@ def evaluate_question_set(
     real_tasks: Sequence[Task] | None = None,
     group_multiplier: int = 1,
 ) -> dict[str, Any]:
-    """A fresh student: ``synthetic_steps`` on the questions (or ``real_tasks``), then the hard training set.
+    """``evaluation.student_seeds`` fresh students, each ``synthetic_steps`` on the questions (or ``real_tasks``)
+    then on the hard training set; their scores averaged (``per_student`` keeps each).
 
     ``questions is None and real_tasks is None`` is Hard-Only: every step on the hard set. ``group_multiplier``
     scales the group size (Hard-Only's 4x-compute variant).
     """
+    start = time.perf_counter()
+    runs = [
+        _fresh_student(setup, questions, seed * 1_000 + s, real_tasks, group_multiplier)
+        for s in range(setup.config.evaluation.student_seeds)
+    ]
+    averaged: dict[str, Any] = {
+        key: float(np.mean([r[key] for r in runs])) for key in runs[0] if isinstance(runs[0][key], (int, float))
+    }
+    averaged["student_rollouts"] = int(runs[0]["student_rollouts"])  # per student
+    averaged["questions"] = runs[0]["questions"]
+    averaged["diversity_bits"] = diversity_bits(questions) if questions else None
+    averaged["per_student"] = runs
+    averaged["seconds"] = time.perf_counter() - start
+    return averaged
+
+
+def _fresh_student(
+    setup: SOARSetup,
+    questions: Sequence[ParsedQuestion] | None,
+    seed: int,
+    real_tasks: Sequence[Task] | None,
+    group_multiplier: int,
+) -> dict[str, Any]:
     config, testbed = setup.config, setup.testbed
     evaluation = config.evaluation
     grpo = dataclasses.replace(config.student.grpo, group_size=config.student.grpo.group_size * group_multiplier)
-    start = time.perf_counter()
     model = setup.fresh_student()
     family = testbed.families[0].name
     first: list[Task] = list(real_tasks) if real_tasks is not None else [q.task(family) for q in questions or []]
@@ -86,10 +109,8 @@ def evaluate_question_set(
     return {
         **hard_test_scores(setup, model, seed),
         "questions": len(first),
-        "diversity_bits": diversity_bits(questions) if questions else None,
         "student_rollouts": phase_one.rollouts + phase_two.rollouts,
         "hard_phase_zero_variance": phase_two.zero_variance_fraction,
-        "seconds": time.perf_counter() - start,
     }
 
 

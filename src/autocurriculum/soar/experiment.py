@@ -31,7 +31,17 @@ from autocurriculum.soar.questions import diversity_bits, write_questions
 from autocurriculum.soar.setup import SOARSetup, build_setup
 from autocurriculum.soar.teacher import QuestionTeacher, TinyQuestionTeacher
 
-BASE_ARMS = ("hard-only", "hard-only-4x", "oracle-curriculum", "base-t", "intrinsic-t", "grounded-t", "pq", "ps")
+BASE_ARMS = (
+    "base",
+    "hard-only",
+    "hard-only-4x",
+    "oracle-curriculum",
+    "base-t",
+    "intrinsic-t",
+    "grounded-t",
+    "pq",
+    "ps",
+)
 CORRUPTION_ARMS = ("pq-corrupt-30", "pq-corrupt-60", "pq-correct-only", "pq-wrong-only")
 ARMS = BASE_ARMS + CORRUPTION_ARMS
 # A teacher "collapses" when its last step's questions cover fewer than this share of the untrained teacher's cells
@@ -141,7 +151,9 @@ def run_seed(
     results: dict[str, Any] = {}
     jobs: list[tuple[str, Callable[[], dict[str, Any]]]] = []
     for arm in arms:
-        if arm == "hard-only":
+        if arm == "base":  # the warm-started student itself: the paper's "base inference" row
+            jobs.append((arm, lambda: hard_test_scores(setup, setup.student, config.seed)))
+        elif arm == "hard-only":
             jobs.append((arm, lambda: evaluate_question_set(setup, None, config.seed)))
         elif arm == "hard-only-4x":
             jobs.append((arm, lambda: evaluate_question_set(setup, None, config.seed, group_multiplier=4)))
@@ -239,17 +251,31 @@ def compare(
     arms: Sequence[str] = ARMS,
     progress: bool = False,
     resume: bool = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """``run_seed`` for every seed, then ``summary.json``, ``report.md`` and the plots in ``out``."""
+    """``run_seed`` for every seed (``workers`` seeds at a time, each in its own process), then ``summary.json``,
+    ``report.md`` and the plots in ``out``. Results do not depend on ``workers``: every draw is seeded."""
     from autocurriculum.soar.plots import plot_all
     from autocurriculum.soar.report import write_report
 
+    if workers < 1:
+        raise ValueError(f"compare: workers must be >= 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    per_seed = []
-    for seed in seeds:
-        seed_config = dataclasses.replace(config, seed=seed)
-        per_seed.append(run_seed(seed_config, out / f"seed-{seed}", arms, progress, resume))
+    jobs = [(dataclasses.replace(config, seed=seed), out / f"seed-{seed}", list(arms), resume) for seed in seeds]
+    if workers == 1:
+        per_seed = [run_seed(c, d, a, progress, r) for c, d, a, r in jobs]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        say = tqdm.write if progress else (lambda _: None)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_seed_in_worker, *job) for job in jobs]
+            per_seed = []
+            for job, future in zip(jobs, futures, strict=True):
+                per_seed.append(future.result())
+                say(f"seed {job[0].seed} done ({per_seed[-1]['seconds']:.0f} s)")
     summary = {
         **summarise(per_seed, config),
         "per_seed": per_seed,
@@ -259,9 +285,17 @@ def compare(
             "grpo_steps": config.evaluation.synthetic_steps + config.evaluation.hard_steps,
             "prompts_per_step": config.evaluation.prompts_per_step,
             "group_size": config.student.grpo.group_size,
+            "student_seeds": config.evaluation.student_seeds,
         },
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     plot_all(summary, out)
     write_report(summary, out)
     return summary
+
+
+def _run_seed_in_worker(config: SOARConfig, out_dir: Path, arms: list[str], resume: bool) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)  # a worker process of our own: one thread per seed
+    return run_seed(config, out_dir, arms, progress=False, resume=resume)

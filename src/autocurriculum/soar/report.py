@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 ARM_LABELS = {
+    "base": "base student (warm start, no RL)",
     "hard-only": "Hard-Only (RL on the hard training set alone)",
     "hard-only-4x": "Hard-Only, 4x group (4x compute)",
     "oracle-curriculum": "oracle curriculum (real intermediate problems, true answers)",
@@ -35,11 +36,11 @@ def headline(summary: dict[str, Any]) -> list[str]:
             f"seeds (promotions per seed: {grounded['promotions_per_seed']})."
         )
     if hard and pq:
-        ratios = [p / h if h > 0 else float("inf") for p, h in zip(pq["per_seed"], hard["per_seed"], strict=False)]
-        wins = sum(1 for r in ratios if r >= 2)
+        pairs = list(zip(pq["per_seed"], hard["per_seed"], strict=False))
+        wins = sum(1 for p, h in pairs if p > 0 and p >= 2 * h)  # 0 against 0 is no win
         lines.append(
             f"PQ {top} on the hard test set: median {pq['median']:.3f} vs Hard-Only {hard['median']:.3f}; "
-            f"PQ reached at least 2x Hard-Only in {wins} of {len(ratios)} seeds."
+            f"PQ reached at least 2x Hard-Only in {wins} of {len(pairs)} seeds."
         )
     elif hard:
         lines.append(f"Hard-Only {top}: median {hard['median']:.3f}; no PQ to compare (no promotion).")
@@ -51,8 +52,9 @@ def write_report(summary: dict[str, Any], out: Path) -> None:
     budget = summary["evaluation_budget"]
     lines = ["# SOAR on the testbed", "", *headline(summary), ""]
     lines += [
-        f"Seeds: {summary['seeds']}. Every evaluated arm trains a fresh warm-started student for "
-        f"{budget['grpo_steps']} GRPO steps of {budget['prompts_per_step']} prompts x {budget['group_size']} rollouts "
+        f"Teacher seeds: {summary['seeds']}. Every evaluated arm trains {budget['student_seeds']} fresh "
+        f"warm-started student(s) per teacher seed (scores averaged) for {budget['grpo_steps']} GRPO steps of "
+        f"{budget['prompts_per_step']} prompts x {budget['group_size']} rollouts "
         "(Hard-Only 4x: 4x the group), first on its questions, then on the hard training set; scores are on the hard "
         "test set, which the teacher never influences. Wall time "
         f"{summary['wall_seconds']:.0f} s.",
