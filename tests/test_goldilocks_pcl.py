@@ -229,3 +229,12 @@ def test_state_survives_a_json_checkpoint_and_continues_identically(name: str) -
     restored.load_state_dict(codec.state_from_json(codec.state_to_json(original.state_dict())))
     assert restored.teacher.trainer.learner.optimizer.state  # Adam's moments came back
     assert drive(original, steps=4, batch=8, rng_seed=5) == drive(restored, steps=4, batch=8, rng_seed=5)
+
+
+@pytest.mark.parametrize("name", ["goldilocks", "pcl"])
+def test_a_pool_without_prompt_text_is_refused_by_name(name: str) -> None:
+    from autocurriculum.core import ConfigError, Task, TaskPool, make_curriculum
+
+    pool = TaskPool([Task(task_id=f"t{i}", prompt="", answer="1") for i in range(10)])
+    with pytest.raises(ConfigError, match="prompts are empty.*'t0'"):
+        make_curriculum(name, pool, {"seed": 0, "features": "ngram"})

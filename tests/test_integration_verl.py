@@ -38,6 +38,8 @@ def test_verl_rows_read_back_as_the_same_pool():
     assert [back[i].task_id for i in range(len(back))] == [t.task_id for t in pool]
     assert [back[i].level for i in range(len(back))] == [t.level for t in pool]
     assert back.category_names == ["addition"]
+    assert [back[i].prompt for i in range(len(back))] == [t.prompt for t in pool]  # learned teachers read prompts
+    assert [back[i].answer for i in range(len(back))] == [t.answer for t in pool]
 
 
 def test_service_completes_groups_and_round_trips(tmp_path):

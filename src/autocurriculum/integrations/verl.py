@@ -111,11 +111,16 @@ def verl_rows(tasks: Iterable[Task], ability: str = "math", id_key: str = "index
 def pool_from_dataframe(dataframe: Any, id_key: str = "index") -> TaskPool:
     """A ``TaskPool`` from verl's RLHF parquet layout (``prompt``, ``data_source``, ``reward_model``, ``extra_info``).
 
-    Ids are ``extra_info[id_key]``; numeric ``extra_info`` fields (``level``, ...) become knobs.
+    Ids are ``extra_info[id_key]``; numeric ``extra_info`` fields (``level``, ...) become knobs. The prompt text
+    (a chat's message contents joined, or a plain string) and ``reward_model.ground_truth`` are kept: strategies
+    that read prompts (goldilocks, pcl) need them.
     """
     columns = set(dataframe.column_names)
     if "extra_info" not in columns:
         raise KeyError(f"dataset has no 'extra_info' column (columns: {sorted(columns)})")
+    prompts = dataframe["prompt"] if "prompt" in columns else None
+    rewards = dataframe["reward_model"] if "reward_model" in columns else None
+    sources = dataframe["data_source"] if "data_source" in columns else None
     tasks = []
     for row, extra in enumerate(dataframe["extra_info"]):
         task_id = _extra_info_id(extra, id_key, f"row {row}")
@@ -124,15 +129,21 @@ def pool_from_dataframe(dataframe: Any, id_key: str = "index") -> TaskPool:
             for k, v in extra.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool) and k != id_key
         }
-        tasks.append(Task(task_id=task_id, prompt="", answer="", knobs=knobs))
-    pool = TaskPool(tasks)
-    # prompts and answers are not needed for selection; keep memory flat for large parquet files
-    if "data_source" in columns:
-        names = [str(s) for s in dataframe["data_source"]]
-        pool.category_names = sorted(set(names))
-        code = {n: i for i, n in enumerate(pool.category_names)}
-        pool.category_codes = np.array([code[n] for n in names], dtype=np.int64)
-    return pool
+        prompt = "" if prompts is None else _prompt_text(prompts[row])
+        reward = rewards[row] if rewards is not None else None
+        answer = str(reward.get("ground_truth", "")) if isinstance(reward, dict) else ""
+        category = str(sources[row]) if sources is not None else "default"
+        tasks.append(Task(task_id=task_id, prompt=prompt, answer=answer, category=category, knobs=knobs))
+    return TaskPool(tasks)
+
+
+def _prompt_text(prompt: Any) -> str:
+    """verl's prompt cell as text: a chat (list of ``{"role", "content"}``) joined by newlines, or a string."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, (list, tuple)):
+        return "\n".join(str(m.get("content", "")) if isinstance(m, dict) else str(m) for m in prompt)
+    return "" if prompt is None else str(prompt)
 
 
 def outcomes_from_batch(

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, Need, option, require
+from autocurriculum.core import ConfigError, Curriculum, CurriculumConfig, GroupOutcome, Need, option, require
 from autocurriculum.core.task import TaskSource
 from autocurriculum.predictors.async_trainer import TEACHER_MODES
 from autocurriculum.predictors.features import FEATURE_KINDS, FeatureProvider, StudentHiddenStateFeatures, make_features
@@ -100,6 +100,7 @@ class PredictorCurriculum(Curriculum):
 
     def __init__(self, pool: TaskSource, config: PredictorConfig | None = None):
         super().__init__(pool, config)
+        _require_prompt_text(pool, type(self).__name__)
         c = self.config
         low, high = self.target_range
         self.teacher = DifficultyTeacher(
@@ -276,3 +277,17 @@ class PredictorCurriculum(Curriculum):
             bool
         )
         self._feature_cache.clear()
+
+
+def _require_prompt_text(pool: TaskSource, strategy: str, probes: int = 64) -> None:
+    """A learned teacher predicts from prompt text: a pool without any (ids only) would make every prompt look the
+    same and the selection random, silently. Refuse it by name."""
+    if len(pool) == 0:
+        return
+    rows = np.unique(np.linspace(0, len(pool) - 1, num=min(probes, len(pool))).astype(np.int64))
+    if all(not pool[int(r)].prompt for r in rows):
+        raise ConfigError(
+            f"{strategy}: the pool's prompts are empty (checked {len(rows)} rows, e.g. task "
+            f"{pool[int(rows[0])].task_id!r}); a learned teacher predicts from prompt text, so build the pool with "
+            "its prompts"
+        )
