@@ -236,5 +236,5 @@ def test_a_pool_without_prompt_text_is_refused_by_name(name: str) -> None:
     from autocurriculum.core import ConfigError, Task, TaskPool, make_curriculum
 
     pool = TaskPool([Task(task_id=f"t{i}", prompt="", answer="1") for i in range(10)])
-    with pytest.raises(ConfigError, match="prompts are empty.*'t0'"):
+    with pytest.raises(ConfigError, match=r"prompts are empty.*'t0'"):
         make_curriculum(name, pool, {"seed": 0, "features": "ngram"})
