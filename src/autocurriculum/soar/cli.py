@@ -89,7 +89,7 @@ def run(
 def evaluate(
     questions: Annotated[Path, typer.Argument(help="A JSONL question set (promoted.jsonl, questions-<arm>.jsonl).")],
     config: ConfigOption = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the student and its hard set.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the fresh students (the teacher seed's role).")] = 0,
     quick: QuickOption = False,
     threads: ThreadsOption = 1,
 ) -> None:

@@ -31,6 +31,11 @@ SCORINGS = ("trace", "final")
 class StudentConfig:
     """The student SOAR teaches: the calibrated testbed student (docs/testbed.md), warm-started on levels 1-4."""
 
+    seed: int = option(
+        0,
+        "Seed of the base model (the student's warm start) and of its fail@K hard set. Every teacher seed teaches "
+        "this same student, as the paper's teacher seeds share one base model.",
+    )
     testbed: TestbedConfig = option(TestbedConfig, "Task family, device and warm-start cache of the testbed.")
     warm_start: WarmStartConfig = option(WarmStartConfig, "Demonstrations and steps of the SFT warm start.")
     model: TinyGPTConfig = field(
@@ -50,6 +55,7 @@ class StudentConfig:
     )
 
     def validate(self) -> None:
+        require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
         for name in ("testbed", "warm_start", "model", "sft", "grpo"):
             with config_section(name):
                 getattr(self, name).validate()
@@ -244,7 +250,11 @@ class EvaluationConfig:
 class SOARConfig:
     """One SOAR run: a teacher seed, the student it teaches and every stage's settings."""
 
-    seed: int = option(0, "Seed of the teacher, the hard-set split and every sampling step (the student's too).")
+    seed: int = option(
+        0,
+        "Teacher seed: the teacher's pretraining and sampling, the reward questions, the inner runs and the fresh "
+        "students of the evaluation (the base student and the hard set have their own: student.seed).",
+    )
     student: StudentConfig = option(StudentConfig, "The student and its trainers.")
     hard_set: HardSetConfig = option(HardSetConfig, "How the hard problems are found and split.")
     teacher: TeacherConfig = option(TeacherConfig, "The question writer.")

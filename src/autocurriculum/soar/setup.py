@@ -48,9 +48,10 @@ class SOARSetup:
 
 
 def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
-    """The testbed for ``config.seed``, its warm start (cached like the testbed's) and the fail@K hard set."""
+    """The testbed of the base student (``student.seed``), its warm start (cached like the testbed's) and its fail@K
+    hard set; the same for every teacher seed."""
     student = config.student
-    testbed = Testbed(student.testbed, config.seed, model=student.model, warm_start=student.warm_start)
+    testbed = Testbed(student.testbed, student.seed, model=student.model, warm_start=student.warm_start)
     family = testbed.families[0]
     if not isinstance(family.config, OpChainConfig):
         raise ConfigError(
@@ -58,5 +59,5 @@ def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
         )
     cache = student.testbed.warm_start_cache
     model, _ = warm_start(testbed, student.sft, cache_dir=Path(cache) if cache else None, progress=progress)
-    hard = build_hard_set(model, testbed, config.hard_set, config.seed)
+    hard = build_hard_set(model, testbed, config.hard_set, student.seed)
     return SOARSetup(config, testbed, model, hard, QuestionFormat(family.config))
