@@ -72,7 +72,7 @@ benchmark-autotune-transformer: setup
 # Issue 10: SOAR, every arm (Hard-Only, 4x, oracle curriculum, Base-T, Intrinsic-T, Grounded-T, PQ, PS, corruption
 # study) over 3 teacher seeds, defaults of SOARConfig (docs/soar.md).
 benchmark-soar: setup
-	$(BIN)/autocurriculum soar compare --seeds 0,1,2 --out runs/benchmark-soar $(ARGS)
+	$(BIN)/autocurriculum soar compare --seeds 0,1,2 --workers 2 --out runs/benchmark-soar $(ARGS)
 
 # Every SOAR stage at seconds scale, one seed.
 soar-quick: $(CORE_STAMP)

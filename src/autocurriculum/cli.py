@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from autocurriculum.core import (
     AutocurriculumError,
     ConfigError,
     field_help,
+    load_config_file,
     merge_values,
     strategy_class,
     strategy_names,
@@ -33,28 +33,6 @@ OutOption = Annotated[Path, typer.Option("--out", help="Directory for report.md,
 OverwriteOption = Annotated[
     bool, typer.Option("--overwrite", help="Replace the results in --out if it already holds a summary.json.")
 ]
-
-
-def _load_config_file(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    if not path.exists():
-        raise ConfigError(f"--config: file {path} does not exist")
-    text = path.read_text()
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:  # parser errors carry line numbers; keep them
-        raise ConfigError(f"{path}: cannot parse: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping of settings, got {type(data).__name__}")
-    return data
 
 
 def _experiment(values: dict[str, Any], source: str):
@@ -86,7 +64,7 @@ def demo(
 
     if preset not in PRESETS:
         raise ConfigError(f"--preset: unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}")
-    _run(merge_values(PRESETS[preset], _load_config_file(config)), str(config or f"preset {preset!r}"), out, overwrite)
+    _run(merge_values(PRESETS[preset], load_config_file(config)), str(config or f"preset {preset!r}"), out, overwrite)
 
 
 @app.command()
@@ -102,7 +80,7 @@ def run(
     overwrite: OverwriteOption = False,
 ) -> None:
     """A single run of one strategy on the testbed."""
-    values = _load_config_file(config)
+    values = load_config_file(config)
     values = merge_values(values, {"strategies": [strategy], "seeds": [seed], "testbed": {"tasks": _split(task)}})
     if rollouts is not None:
         values = merge_values(values, {"rl": {"rollouts": rollouts}})
@@ -131,7 +109,7 @@ def compare(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Several strategies x seeds at equal rollout budget; writes the same outputs as `demo`."""
-    values = _load_config_file(config)
+    values = load_config_file(config)
     if strategies is not None:
         values["strategies"] = _split(strategies)
     if "strategies" not in values:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import types
 import typing
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from autocurriculum.core.errors import ConfigError
@@ -139,6 +141,29 @@ def config_section(prefix: str) -> Iterator[None]:
         yield
     except ConfigError as exc:
         raise qualify(prefix, exc) from None
+
+
+def load_config_file(path: Path | None) -> dict[str, Any]:
+    """Settings from a YAML or JSON file (``--config``): {} for None, a ConfigError naming the file otherwise."""
+    if path is None:
+        return {}
+    if not path.exists():
+        raise ConfigError(f"--config: file {path} does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml  # only when a YAML file is read
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # parser errors carry line numbers; keep them
+        raise ConfigError(f"{path}: cannot parse: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of settings, got {type(data).__name__}")
+    return data
 
 
 def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

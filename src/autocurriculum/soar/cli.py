@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from autocurriculum.core import ConfigError, merge_values, require
+from autocurriculum.core import ConfigError, load_config_file, merge_values, require
 
 soar_app = typer.Typer(
     help="SOAR: a teacher writes stepping-stone problems, rewarded by the student's gain on problems it cannot solve.",
@@ -28,10 +28,9 @@ ThreadsOption = Annotated[
 
 
 def _config(path: Path | None, quick: bool, overrides: dict[str, Any]):
-    from autocurriculum.cli import _load_config_file
     from autocurriculum.soar.config import QUICK_OVERRIDES, SOARConfig
 
-    values = merge_values(QUICK_OVERRIDES if quick else {}, _load_config_file(path))
+    values = merge_values(QUICK_OVERRIDES if quick else {}, load_config_file(path))
     return SOARConfig.from_values(merge_values(values, overrides), source=str(path or "soar config"))
 
 
