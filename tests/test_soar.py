@@ -267,6 +267,25 @@ def test_the_reward_is_the_gain_over_the_baseline_student(setup: SOARSetup) -> N
     assert runs[0][1] == pytest.approx([e - before for e in expected])
 
 
+def test_the_sampled_reward_metric_is_the_gain_in_sampled_success(setup: SOARSetup) -> None:
+    from autocurriculum.soar.student import success_counts
+
+    sampled = with_config(setup, outer={**TINY["outer"], "reward_metric": "sampled", "reward_samples": 3})
+    loop = SOARLoop(sampled, CallableQuestionTeacher(well_formed_writer(sampled), "?"))
+    questions = loop._write_questions(3, 0)[1]
+    reward_questions = setup.hard_set.train[:4]
+    rewards, runs, before = loop._grounded_rewards([questions], reward_questions, t=0)
+    testbed, reward = setup.testbed, hard_problem_reward(setup.testbed, "trace")
+
+    def rate(model: Any) -> float:
+        generator = torch.Generator().manual_seed(_seed(0, 0, 5))
+        return float(success_counts(model, testbed, reward_questions, 3, 1.0, reward, generator).mean() / 3)
+
+    assert before == rate(setup.student)
+    assert runs[0][1] == pytest.approx([rate(m) - before for m in runs[0][0]])
+    assert rewards[0] == pytest.approx(np.mean(runs[0][1]))
+
+
 def test_the_loop_never_scores_the_hard_test_split(
     setup: SOARSetup, pretrained: TinyQuestionTeacher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -376,6 +395,8 @@ def test_promoted_questions_round_trip_and_become_a_task_source(setup: SOARSetup
 def test_invalid_config_values_name_the_field() -> None:
     with pytest.raises(ConfigError, match=r"outer\.sets_per_step"):
         tiny_config(outer={"sets_per_step": 1})
+    with pytest.raises(ConfigError, match=r"outer\.reward_metric"):
+        tiny_config(outer={"reward_metric": "vibes"})
     with pytest.raises(ConfigError, match=r"hard_set\.scoring"):
         tiny_config(hard_set={"scoring": "vibes"})
     with pytest.raises(ConfigError, match=r"evaluation\.pass_at"):

@@ -211,7 +211,7 @@ class SOARLoop:
     ) -> tuple[np.ndarray, list[tuple[list[TinyGPT], list[float]]], float]:
         """R_k = mean_j [Acc(theta'_kj, Q_R) - Acc(theta, Q_R)], theta'_kj = a short GRPO run on set k."""
         inner, testbed, grpo = self.config.inner, self.setup.testbed, self.config.student.grpo
-        before = greedy_accuracy(self.baseline, testbed, reward_questions, self._hard_reward)
+        before = self._accuracy(self.baseline, reward_questions, t)
         steps = inner.steps + (inner.steps_after_promotion if self.promotions > 0 else 0)
         rewards, runs = [], []
         for k, questions in enumerate(sets):
@@ -230,10 +230,23 @@ class SOARLoop:
                 )
                 self.student_rollouts += stats.rollouts
                 models.append(model)
-                gains.append(greedy_accuracy(model, testbed, reward_questions, self._hard_reward) - before)
+                gains.append(self._accuracy(model, reward_questions, t) - before)
             rewards.append(float(np.mean(gains)))
             runs.append((models, gains))
         return np.array(rewards), runs, before
+
+    def _accuracy(self, model: TinyGPT, reward_questions: list[Any], t: int) -> float:
+        """The student's score on Q_R: greedy accuracy, or the sampled success rate (``outer.reward_metric``).
+        Sampling is seeded by the step alone, so the baseline and every run of a step are measured with the same
+        random stream (common random numbers: less noise in their difference)."""
+        outer, testbed = self.config.outer, self.setup.testbed
+        if outer.reward_metric == "greedy":
+            return greedy_accuracy(model, testbed, reward_questions, self._hard_reward)
+        generator = torch.Generator(device=testbed.device).manual_seed(_seed(self.config.seed, t, 5))
+        counts = success_counts(
+            model, testbed, reward_questions, outer.reward_samples, 1.0, self._hard_reward, generator
+        )
+        return float(counts.mean() / outer.reward_samples)
 
     def _intrinsic_rewards(self, sets: list[list[ParsedQuestion]], t: int) -> np.ndarray:
         """R_k = mean over set k's questions of learnability(success rate of the baseline, against the teacher)."""
