@@ -428,7 +428,13 @@ def test_soar_compare_writes_every_output(tmp_path: Path) -> None:
     assert summary["arms"]["hard-only"]["student_rollouts"] == summary["arms"]["base-t"]["student_rollouts"]
     for name in ("report.md", "teacher_reward.png", "pass_at_k.png", "diversity.png"):
         assert (out / name).stat().st_size > 0
-    for name in ("history-grounded.jsonl", "history-intrinsic.jsonl", "questions-base-t.jsonl", "hard_set.json"):
+    for name in (
+        "history-grounded.jsonl",
+        "history-intrinsic.jsonl",
+        "questions-base-t.jsonl",
+        "hard_set.json",
+        "result.json",
+    ):
         assert (out / "seed-0" / name).exists()
     assert "Hard-Only" in (out / "report.md").read_text()
 

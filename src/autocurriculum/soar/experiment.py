@@ -195,7 +195,7 @@ def run_seed(
     for entry in teacher_summary.values():
         final = entry["final_diversity_bits"]
         entry["collapsed"] = bool(base_diversity and final is not None and final < COLLAPSE_SHARE * base_diversity)
-    return {
+    result = {
         "seed": config.seed,
         "arms": results,
         "teachers": teacher_summary,
@@ -203,6 +203,8 @@ def run_seed(
         "hard_set": setup.hard_set.to_dict(),
         "seconds": time.perf_counter() - start,
     }
+    (out_dir / "result.json").write_text(json.dumps(result, indent=2))  # kept even if a later seed fails
+    return result
 
 
 def _last(history: list[dict[str, Any]], key: str) -> float | None:
