@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -136,15 +136,18 @@ class Testbed:
         temperature: float,
         generator: torch.Generator,
         chunk: int = 256,
+        score: Callable[[Sequence[Task], Sequence[str]], np.ndarray] | None = None,
     ) -> np.ndarray:
-        """Fraction of ``samples`` completions at ``temperature`` that solve each task (``chunk`` tasks per call)."""
+        """Fraction of ``samples`` completions at ``temperature`` that solve each task (``chunk`` tasks per call),
+        scored by ``score`` (default: each task's family verifier, ``Testbed.score``)."""
+        score = score or self.score
         rates = []
         for start in range(0, len(tasks), chunk):
             part = list(tasks[start : start + chunk])
             prompts = [t.prompt for t in part for _ in range(samples)]
             with torch.no_grad():
                 out = generate(model, self.tokenizer, prompts, self.max_new_tokens, temperature, generator=generator)
-            rewards = self.score([t for t in part for _ in range(samples)], out.texts)
+            rewards = score([t for t in part for _ in range(samples)], out.texts)
             rates.append(rewards.reshape(len(part), samples).mean(axis=1))
         return np.concatenate(rates) if rates else np.zeros(0)
 

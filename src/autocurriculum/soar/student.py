@@ -19,7 +19,7 @@ import torch
 
 from autocurriculum.core import Task
 from autocurriculum.experiments.testbed import Testbed
-from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT, generate, greedy_complete
+from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT, greedy_complete
 
 RewardFn = Callable[[Sequence[Task], Sequence[str]], np.ndarray]
 
@@ -128,15 +128,9 @@ def success_counts(
     generator: torch.Generator,
     chunk: int = 64,
 ) -> np.ndarray:
-    """How many of ``samples`` completions at ``temperature`` solve each task."""
-    counts = []
-    for start in range(0, len(tasks), chunk):
-        part = list(tasks[start : start + chunk])
-        prompts = [t.prompt for t in part for _ in range(samples)]
-        out = generate(model, testbed.tokenizer, prompts, testbed.max_new_tokens, temperature, generator=generator)
-        scores = reward([t for t in part for _ in range(samples)], out.texts)
-        counts.append(scores.reshape(len(part), samples).sum(axis=1))
-    return np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, dtype=np.int64)
+    """How many of ``samples`` completions at ``temperature`` solve each task, scored by ``reward``."""
+    rates = testbed.monte_carlo_pass_rates(model, tasks, samples, temperature, generator, chunk=chunk, score=reward)
+    return np.rint(rates * samples).astype(np.int64)
 
 
 def pass_at_k(samples: int, correct: int, k: int) -> float:
