@@ -137,7 +137,8 @@ def test_unknown_strategy_lists_valid_names() -> None:
 
 
 def _fake_generate(pass_rates: dict[str, float]):
-    def generate(ids: list[str]) -> list[GroupOutcome]:
+    def generate(ids: list[str], sizes: np.ndarray) -> list[GroupOutcome]:
+        assert (np.asarray(sizes) == 4).all()
         return [GroupOutcome(t, np.full(4, pass_rates[t]) if pass_rates[t] in (0, 1) else [0, 1, 0, 1]) for t in ids]
 
     return generate
@@ -147,7 +148,7 @@ def test_collect_batch_refills_and_reports_every_group() -> None:
     pool = small_pool()
     rates = {f"id{i}": (0.5 if i < 3 else 1.0) for i in range(10)}
     curriculum = make_curriculum("dynamic-sampling", pool, {"seed": 1, "max_generation_rounds": 50})
-    batch = collect_batch(curriculum, _fake_generate(rates), batch_size=4)
+    batch = collect_batch(curriculum, _fake_generate(rates), batch_size=4, group_size=4)
     assert len(batch.kept) == 4 and all(not g.is_zero_variance for g in batch.kept)
     assert batch.rounds > 1 and curriculum.groups_seen == len(batch.generated) > 4
     assert batch.rollouts == 4 * len(batch.generated)
@@ -158,17 +159,19 @@ def test_collect_batch_degrades_with_warning_when_data_too_hard() -> None:
     rates = {f"id{i}": 0.0 for i in range(10)}
     curriculum = make_curriculum("dynamic-sampling", pool, {"max_generation_rounds": 3})
     with pytest.warns(GenerationRoundsExhausted, match="0 of 4 groups"):
-        batch = collect_batch(curriculum, _fake_generate(rates), batch_size=4)
+        batch = collect_batch(curriculum, _fake_generate(rates), batch_size=4, group_size=4)
     assert batch.kept == [] and batch.rounds == 3 and batch.exhausted
 
 
-def test_collect_batch_respects_prompt_cap_without_warning() -> None:
+def test_collect_batch_respects_rollout_cap_without_warning() -> None:
     pool = small_pool()
     curriculum = make_curriculum("uniform", pool)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        batch = collect_batch(curriculum, _fake_generate(dict.fromkeys(pool.ids, 0.5)), batch_size=8, max_prompts=3)
-    assert len(batch.generated) == 3 and batch.exhausted
+        batch = collect_batch(
+            curriculum, _fake_generate(dict.fromkeys(pool.ids, 0.5)), batch_size=8, group_size=4, max_rollouts=13
+        )
+    assert len(batch.generated) == 3 and batch.rollouts == 12 and batch.exhausted
 
 
 def test_success_values_binarises_shaped_rewards_and_keeps_not_applicable() -> None:

@@ -155,3 +155,22 @@ def test_streaming_pool_with_learned_teachers_reports_teacher_metrics(tmp_path: 
     assert "teacher_mae_unseen" not in summary["uniform"]
     assert (tmp_path / "teacher_mae.png").stat().st_size > 0
     assert "Learned teachers" in (tmp_path / "report.md").read_text()
+
+
+def test_screening_allocating_and_skipping_strategies_run_on_the_testbed_within_budget(tmp_path: Path) -> None:
+    """SPEED (screens), Knapsack (ragged groups) and GRESO (skips, filters) through the real GRPO loop."""
+    from autocurriculum.core import build_config
+    from autocurriculum.experiments import PRESETS, ExperimentConfig, run_comparison
+
+    values = {**PRESETS["tiny"], "strategies": ["uniform", "speed", "knapsack", "greso"]}
+    config = build_config(ExperimentConfig, values)
+    summary = run_comparison(config, tmp_path)
+    assert set(summary) == {"uniform", "speed", "knapsack", "greso"}
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    budget = config.rl.rollouts
+    for name in ("speed", "knapsack", "greso"):
+        steps = [r for r in rows if r["strategy"] == name]
+        assert steps and steps[-1]["rollouts"] <= budget  # every generated rollout is charged, none beyond
+    assert sum(r["screening_rollouts"] for r in rows if r["strategy"] == "speed") > 0
+    assert max(r["group_size_max"] for r in rows if r["strategy"] == "knapsack") > config.grpo.group_size
+    assert all(r["screening_rollouts"] == 0 for r in rows if r["strategy"] != "speed")

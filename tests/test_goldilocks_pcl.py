@@ -219,8 +219,8 @@ def test_sentence_embedding_features_drive_goldilocks() -> None:
 @pytest.mark.parametrize("name", ["goldilocks", "pcl"])
 def test_state_survives_a_json_checkpoint_and_continues_identically(name: str) -> None:
     """The integrations store curriculum state as JSON (string keys, lists): the teacher must survive it."""
-    codec = pytest.importorskip("autocurriculum.integrations")
-    from strategy_contract import build, contract_pool, drive
+    from autocurriculum.core import codec
+    from autocurriculum.testing import build, contract_pool, drive
 
     pool = contract_pool()
     original = build(name, pool, seed=3)

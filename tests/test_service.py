@@ -10,7 +10,7 @@ import pytest
 
 from autocurriculum.core import GroupOutcome, UnknownTaskError, collect_batch, make_curriculum
 from autocurriculum.service import CurriculumService
-from strategy_contract import contract_pool, drive, simulated_rollouts
+from autocurriculum.testing import contract_pool, drive, simulated_rollouts
 
 THREADS, UPDATES, GROUPS = 6, 20, 4
 
@@ -46,8 +46,8 @@ def test_service_drives_collect_batch_like_a_curriculum() -> None:
     local = make_curriculum("band", pool, {"seed": 0})
     service = CurriculumService.create("band", pool, {"seed": 0})
     rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
-    a = collect_batch(local, lambda ids: simulated_rollouts(ids, 0, rng_a), batch_size=8)
-    b = collect_batch(service, lambda ids: simulated_rollouts(ids, 0, rng_b), batch_size=8)
+    a = collect_batch(local, lambda ids, sizes: simulated_rollouts(ids, 0, rng_a), batch_size=8, group_size=8)
+    b = collect_batch(service, lambda ids, sizes: simulated_rollouts(ids, 0, rng_b), batch_size=8, group_size=8)
     assert a.selected_ids == b.selected_ids and a.rounds == b.rounds
     assert service.teacher_metrics() == {}
 
@@ -66,14 +66,12 @@ def test_ray_is_optional_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray")
-    # Test helpers are not importable in Ray workers: ship these modules by value.
-    for module in ("strategy_contract", __name__):
-        ray.cloudpickle.register_pickle_by_value(sys.modules[module])
+    # This test module is not importable in Ray workers: ship it by value (autocurriculum.testing is installed).
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="autocurriculum-tests")
     yield ray
     ray.shutdown()
-    for module in ("strategy_contract", __name__):
-        ray.cloudpickle.unregister_pickle_by_value(sys.modules[module])
+    ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
 def test_ray_served_curriculum_selects_like_the_in_process_one(ray_cluster) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from autocurriculum.core import GroupOutcome, make_curriculum
 from autocurriculum.core.categories import CategoryValues, boltzmann, category_of_rows
-from strategy_contract import contract_pool, drive, true_pass_rate
+from autocurriculum.testing import contract_pool, drive, true_pass_rate
 
 
 def level_of(task_id: str) -> int:

@@ -373,8 +373,10 @@ def test_report_puts_the_headline_first_and_includes_the_histogram(tmp_path: Pat
     rows = summary_table(summary)
     assert rows[0][3] == "rollouts needed (× uniform) [95% CI]"
     assert rows[1][3] == "1.00× (baseline)"
-    assert rows[2][3].startswith("0.5") and rows[2][3].count("×") == 3
-    assert rows[2][1] == "0.302 [0.300, 0.304]"
+    assert [r[0] for r in rows[1:]] == ["uniform", "oracle", "thompson"]  # ranked: fastest after the baseline
+    assert rows[2][3].startswith("0.40×") and rows[3][3].startswith("0.5") and rows[3][3].count("×") == 3
+    assert rows[3][1] == "0.302 [0.300, 0.304]"
+    assert "![leaderboard](leaderboard.png)" in text and (tmp_path / "leaderboard.png").stat().st_size > 0
 
 
 def test_report_without_uniform_improvement_explains_the_gap(tmp_path: Path) -> None:

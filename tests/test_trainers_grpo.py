@@ -164,3 +164,27 @@ def test_bad_rewards_name_the_group():
 def test_left_pad_helper():
     ids, mask = left_pad([[5, 6], [7]])
     assert ids.tolist() == [[5, 6], [0, 7]] and mask.tolist() == [[1, 1], [0, 1]]
+
+
+def test_ragged_groups_roll_out_train_and_count_singletons():
+    trainer = make_trainer(group_size=4)
+    groups = trainer.rollout(["A1+2=", "B34+5=", "A1+2="], [1, 5, 2])
+    assert [g.group_size for g in groups] == [1, 5, 2]
+    assert groups[1].prompt_tokens == 5 * len("B34+5=")
+    rewards = [np.array([1.0]), np.array([1, 0, 0, 1, 0.0]), np.array([0.0, 1.0])]
+    metrics = trainer.train_step(groups, rewards)
+    assert metrics["singleton_groups"] == 1.0 and math.isfinite(metrics["loss"])
+    with pytest.raises(ValueError, match="one group size >= 1 per prompt"):
+        trainer.rollout(PROMPTS, [4, 0])
+
+
+def test_a_screen_and_its_continuation_join_into_one_group():
+    trainer = make_trainer(group_size=4)
+    (screen,) = trainer.rollout(["A1+2="], [2])
+    (continuation,) = trainer.rollout(["A1+2="], [3])
+    joined = screen.concatenate(continuation)
+    assert joined.group_size == 5 and joined.completions == screen.completions + continuation.completions
+    assert joined.completion_tokens == screen.completion_tokens + continuation.completion_tokens
+    assert joined.completion_ids.shape[0] == joined.old_logprobs.shape[0] == 5
+    with pytest.raises(ValueError, match="different prompts"):
+        screen.concatenate(trainer.rollout(["B34+5="], [1])[0])

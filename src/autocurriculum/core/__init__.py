@@ -3,7 +3,11 @@
 Importing this package must never import torch (checked by the tests).
 """
 
+from autocurriculum.core.allocation import greedy_allocation, proportional_allocation
 from autocurriculum.core.batching import CollectedBatch, GenerationRoundsExhausted, collect_batch
+from autocurriculum.core.beta_evidence import DiscountedPassRates, ImplicitEvidenceBeta
+from autocurriculum.core.capabilities import Ability, Need, require_supported
+from autocurriculum.core.codec import StateFormatError, load_state, save_state, state_from_json, state_to_json
 from autocurriculum.core.config import (
     build_config,
     config_section,
@@ -14,16 +18,21 @@ from autocurriculum.core.config import (
     option,
     require,
 )
-from autocurriculum.core.curriculum import Curriculum, CurriculumConfig, Need
+from autocurriculum.core.curriculum import Curriculum, CurriculumConfig, RolloutPlan
 from autocurriculum.core.errors import (
+    AllocationError,
     AutocurriculumError,
     ConfigError,
     EmptyPoolError,
     InvalidOutcomeError,
     UnknownNameError,
     UnknownTaskError,
+    UnsupportedStrategyError,
 )
+from autocurriculum.core.gaussian_mixture import AICMixtureFitter, GaussianMixture, fit_by_aic, fit_gaussian_mixture
+from autocurriculum.core.group_variance import max_group_variance, normalized_group_variance, normalized_reward_variance
 from autocurriculum.core.outcome import GroupOutcome, success_values, zero_variance_fraction
+from autocurriculum.core.priority_bank import PriorityBank
 from autocurriculum.core.registry import (
     make_config,
     make_curriculum,
@@ -32,39 +41,75 @@ from autocurriculum.core.registry import (
     strategy_names,
 )
 from autocurriculum.core.stats import PromptStatistics, bootstrap_ci, nearest_to_target
+from autocurriculum.core.streaks import ZeroVarianceStreaks
 from autocurriculum.core.task import Task, TaskPool, TaskSource
+from autocurriculum.core.windows import (
+    ArmWindows,
+    NearestPreviousProgress,
+    RecentRows,
+    WindowedLearningProgress,
+    nearest_points,
+)
 
 __all__ = [
+    "AICMixtureFitter",
+    "Ability",
+    "AllocationError",
+    "ArmWindows",
     "AutocurriculumError",
     "CollectedBatch",
     "ConfigError",
     "Curriculum",
     "CurriculumConfig",
+    "DiscountedPassRates",
     "EmptyPoolError",
+    "GaussianMixture",
     "GenerationRoundsExhausted",
     "GroupOutcome",
+    "ImplicitEvidenceBeta",
     "InvalidOutcomeError",
+    "NearestPreviousProgress",
     "Need",
+    "PriorityBank",
     "PromptStatistics",
+    "RecentRows",
+    "RolloutPlan",
+    "StateFormatError",
     "Task",
     "TaskPool",
     "TaskSource",
     "UnknownNameError",
     "UnknownTaskError",
+    "UnsupportedStrategyError",
+    "WindowedLearningProgress",
+    "ZeroVarianceStreaks",
     "bootstrap_ci",
     "build_config",
     "collect_batch",
     "config_section",
     "config_to_dict",
     "field_help",
+    "fit_by_aic",
+    "fit_gaussian_mixture",
+    "greedy_allocation",
     "load_config_file",
+    "load_state",
     "make_config",
     "make_curriculum",
+    "max_group_variance",
     "merge_values",
+    "nearest_points",
     "nearest_to_target",
+    "normalized_group_variance",
+    "normalized_reward_variance",
     "option",
+    "proportional_allocation",
     "register_strategy",
     "require",
+    "require_supported",
+    "save_state",
+    "state_from_json",
+    "state_to_json",
     "strategy_class",
     "strategy_names",
     "success_values",

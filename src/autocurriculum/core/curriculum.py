@@ -3,7 +3,7 @@
 A curriculum answers one question, "which prompts next?", and learns from the
 verified outcomes of the prompts it chose. The loop it lives in is:
 
-    ids = curriculum.select(n)             # before rollout
+    ids = curriculum.select(n)             # before rollout (or plan(n, G): ids and a group size each)
     groups = rollout_and_verify(ids)       # the trainer's job
     curriculum.update(groups)              # every generated group, filtered or not
     kept = curriculum.filter(groups)       # optional post-rollout filter (DAPO, band)
@@ -21,26 +21,29 @@ run a strategy whose needs it cannot serve. Nothing is probed by attribute name.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from autocurriculum.core.capabilities import Ability, Need
 from autocurriculum.core.config import option, require
-from autocurriculum.core.errors import ConfigError
+from autocurriculum.core.errors import AllocationError, ConfigError
 from autocurriculum.core.outcome import GroupOutcome
 from autocurriculum.core.task import TaskSource
 
 
-class Need(enum.Enum):
-    """Something a strategy needs from the harness it runs in (served through ``Curriculum.provide``)."""
+@dataclass(frozen=True)
+class RolloutPlan:
+    """The prompts of one generation round and how many rollouts each gets."""
 
-    PASS_RATE_ORACLE = "pass_rate_oracle"
-    """``f(task_ids) -> np.ndarray`` of current true pass rates, measured with the current student (testbed only)."""
-    STUDENT_FEATURES = "student_features"
-    """``f(prompts) -> np.ndarray`` of shape ``(len(prompts), dim)``: the current student's prompt features."""
+    task_ids: list[str]
+    group_sizes: np.ndarray  # int64, one per task id
+
+    @property
+    def rollouts(self) -> int:
+        return int(self.group_sizes.sum())
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Curriculum:
     name: ClassVar[str] = "curriculum"
     config_class: ClassVar[type[CurriculumConfig]] = CurriculumConfig
     needs: ClassVar[frozenset[Need]] = frozenset()  # what every instance needs from its harness
+    abilities: ClassVar[frozenset[Ability]] = frozenset()  # what the trainer must support around selection
 
     def __init__(self, pool: TaskSource, config: CurriculumConfig | None = None):
         pool.require_nonempty()
@@ -109,6 +113,39 @@ class Curriculum:
 
     def _select_rows(self, n: int) -> np.ndarray:
         raise NotImplementedError
+
+    def plan(self, n: int, group_size: int) -> RolloutPlan:
+        """``n`` prompts and their group sizes, ``n * group_size`` rollouts in all.
+
+        Every strategy answers with ``group_size`` each, except those that declare ``Ability.ALLOCATES``: they
+        spread the same budget over the chosen prompts (``_allocate``), and the sizes are checked here.
+        """
+        if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)) or group_size < 1:
+            raise ValueError(f"plan(n, group_size): group_size must be a positive integer, got {group_size!r}")
+        ids = self.select(n)
+        if Ability.ALLOCATES not in self.abilities:
+            return RolloutPlan(ids, np.full(len(ids), int(group_size), dtype=np.int64))
+        budget = len(ids) * int(group_size)
+        sizes = np.asarray(self._allocate(self.pool.rows_of(ids), budget), dtype=np.int64)
+        if sizes.shape != (len(ids),) or (sizes < 1).any() or int(sizes.sum()) != budget:
+            raise AllocationError(
+                f"strategy {self.name!r} allocated group sizes {sizes.tolist()} to {len(ids)} prompts: they must "
+                f"be >= 1 each and sum to the budget {budget} (= {len(ids)} prompts x group size {group_size})"
+            )
+        return RolloutPlan(ids, sizes)
+
+    def _allocate(self, rows: np.ndarray, budget: int) -> np.ndarray:
+        """Group sizes for ``rows`` summing to ``budget`` (strategies with ``Ability.ALLOCATES`` only)."""
+        raise NotImplementedError(f"strategy {self.name!r} declares Ability.ALLOCATES but does not implement it")
+
+    # ----- screening (strategies with Ability.SCREENS only) -----
+    def screen_size(self, group_size: int) -> int:
+        """Rollouts per prompt in the screening pass; the rest of ``group_size`` follows for prompts kept."""
+        return group_size
+
+    def passes_screen(self, group: GroupOutcome) -> bool:
+        """Whether a screened prompt is continued to a full group."""
+        return True
 
     def uniform_rows(self, n: int, candidates: np.ndarray | None = None) -> np.ndarray:
         """``n`` rows drawn uniformly, without replacement while the candidates last."""

@@ -31,3 +31,11 @@ class UnknownTaskError(AutocurriculumError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class AllocationError(AutocurriculumError, ValueError):
+    """An allocating strategy's group sizes do not sum to the rollout budget (or one is below 1)."""
+
+
+class UnsupportedStrategyError(ConfigError):
+    """A trainer cannot serve what a strategy declares it needs or does (names strategy, need and trainer)."""

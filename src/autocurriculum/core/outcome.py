@@ -91,3 +91,21 @@ def success_values(rewards: Sequence[float | None], success_threshold: float | N
         valid = ~np.isnan(values)
         values[valid] = (values[valid] >= success_threshold).astype(np.float64)
     return values
+
+
+def concatenate_groups(first: GroupOutcome, second: GroupOutcome, payload: Any = None) -> GroupOutcome:
+    """One group from two rollout passes of the same prompt (a screen and its continuation), in that order.
+
+    Advantages are dropped: they are normalised within a group, so the trainer recomputes them for the whole.
+    ``payload`` is the trainer's merged rollout data (the caller merges, since only it knows the payload type).
+    """
+    if first.task_id != second.task_id:
+        raise InvalidOutcomeError(f"cannot concatenate groups of different tasks {first.task_id!r}, {second.task_id!r}")
+    return GroupOutcome(
+        first.task_id,
+        np.concatenate([first.rewards, second.rewards]),
+        step=second.step,
+        prompt_tokens=first.prompt_tokens + second.prompt_tokens,
+        completion_tokens=first.completion_tokens + second.completion_tokens,
+        payload=payload,
+    )

@@ -171,6 +171,37 @@ def pass_rate_histogram_table(histogram: dict[str, Any]) -> str:
     )
 
 
+def plot_leaderboard(summary: dict[str, Any], path: Path, baseline: str = "uniform") -> bool:
+    """Rollouts needed relative to the baseline per strategy (median, 95% CI, seeds as dots), fastest at the top.
+
+    False (and no file) when no strategy has a defined ratio, e.g. because the baseline did not improve.
+    """
+    names = [n for n in ranked(summary, baseline) if n != baseline]
+    ratios = [((summary[n].get("speedup_vs_uniform") or {}).get("rollout_ratio") or {}) for n in names]
+    shown = [(n, r) for n, r in zip(names, ratios, strict=True) if r.get("median") is not None]
+    if not shown:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 0.42 * len(shown) + 1.4))
+    for y, (name, ratio) in enumerate(reversed(shown)):
+        low, high = ratio.get("ci_low"), ratio.get("ci_high")
+        if low is not None and high is not None:
+            ax.plot([low, high], [y, y], color="0.4", lw=2)
+        seeds = [v for v in ratio.get("per_seed", []) if v is not None]
+        ax.scatter(seeds, [y] * len(seeds), s=10, color="0.6", zorder=2)
+        upper = summary[name].get("upper_bound")
+        ax.scatter([ratio["median"]], [y], s=40, color="tab:red" if upper else "tab:blue", zorder=3)
+    ax.axvline(1.0, color="k", lw=1, ls="--")
+    ax.axvline(0.5, color="tab:green", lw=1, ls=":")
+    ax.set_yticks(range(len(shown)), [n for n, _ in reversed(shown)])
+    ax.set_xscale("log")
+    ax.set_xlabel(f"rollouts needed to reach {baseline}'s accuracies, x {baseline} (log; < 1 is faster)")
+    ax.set_title(f"Leaderboard: median, 95% CI over seeds, seeds as dots ({baseline} = 1; oracle in red)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def plot_training_dynamics(results: Sequence[RunResult], path: Path) -> None:
     """Zero-variance fraction vs step, and the mean level of the prompts each strategy chose."""
     grouped = _grouped(results)
@@ -264,8 +295,21 @@ def _fmt_rollout_ratio(name: str, entry: dict[str, Any], baseline: str) -> str:
     return text
 
 
+def ranked(summary: dict[str, Any], baseline: str = "uniform") -> list[str]:
+    """Strategy names, fastest first by median rollout ratio; the baseline leads, undefined ratios come last."""
+
+    def key(name: str) -> tuple[int, float]:
+        if name == baseline:
+            return (0, 0.0)
+        ratio = (summary[name].get("speedup_vs_uniform") or {}).get("rollout_ratio") or {}
+        median = ratio.get("median")
+        return (1, float(median)) if median is not None else (2, 0.0)
+
+    return sorted(summary, key=key)
+
+
 def summary_table(summary: dict[str, Any], baseline: str = "uniform") -> list[list[str]]:
-    """Rows of the comparison table (header first), shared by the Markdown report and the terminal."""
+    """Rows of the ranked comparison table (header first), shared by the Markdown report and the terminal."""
     rows = [
         [
             "strategy",
@@ -275,10 +319,14 @@ def summary_table(summary: dict[str, Any], baseline: str = "uniform") -> list[li
             "AUC (mean acc. in training)",
             f"AUC − {baseline} [95% CI]",
             "zero-var. fraction",
+            "effective-group ratio",
+            "rollouts per trained group",
+            "screening share of rollouts",
             "selection overhead",
         ]
     ]
-    for name, s in summary.items():
+    for name in ranked(summary, baseline):
+        s = summary[name]
         rows.append(
             [
                 name,
@@ -288,6 +336,9 @@ def summary_table(summary: dict[str, Any], baseline: str = "uniform") -> list[li
                 _fmt(s.get("auc")),
                 _fmt_interval(s.get("auc_minus_uniform"), "{:+.3f}") if name != baseline else "0 (baseline)",
                 _fmt(s["zero_variance_fraction"]),
+                _fmt(s.get("effective_group_ratio")),
+                _fmt(s.get("rollouts_per_trained_group"), "{:.1f}"),
+                _fmt(s.get("screening_rollout_fraction"), "{:.0%}"),
                 _fmt(s["selection_overhead_fraction"], "{:.1%}"),
             ]
         )
@@ -385,6 +436,8 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
             "![pass-rate histogram](pass_rate_histogram.png)",
             "",
         ]
+    if plot_leaderboard(summary, out_dir / "leaderboard.png"):
+        lines += ["## Leaderboard", "", "![leaderboard](leaderboard.png)", ""]
     lines += [
         "## Held-out accuracy per level",
         "",

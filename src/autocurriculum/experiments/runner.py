@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from autocurriculum.core import (
+    Ability,
     ConfigError,
     Curriculum,
     GroupOutcome,
@@ -27,18 +28,21 @@ from autocurriculum.core import (
     collect_batch,
     make_config,
     make_curriculum,
+    require_supported,
     strategy_class,
 )
 from autocurriculum.experiments.config import RLConfig, resolve_strategy
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT
+from autocurriculum.trainers.grpo import RolloutGroup
 
 ProgressCallback = Callable[[int], None]  # called with rollouts consumed so far
 ProviderFactories = Mapping[Need, Callable[[], Callable[..., Any]]]
 
 HARNESS = "testbed"
-# What the testbed harness can serve to a strategy (see ``harness_providers``).
+# What the testbed harness can serve to a strategy (see ``harness_providers``) and what its loop supports.
 TESTBED_SERVES = frozenset({Need.PASS_RATE_ORACLE, Need.STUDENT_FEATURES})
+TESTBED_SUPPORTS = frozenset(Ability)  # filtering with refill, screening, ragged groups
 
 
 @dataclass
@@ -97,9 +101,9 @@ def run_strategy(
     result = RunResult(strategy=strategy, seed=seed)
     step = 0
 
-    def rollout_and_verify(ids: list[str]) -> list[GroupOutcome]:
+    def rollout_and_verify(ids: list[str], group_sizes: np.ndarray) -> list[GroupOutcome]:
         tasks = [pool[int(r)] for r in pool.rows_of(ids)]
-        groups = trainer.rollout([t.prompt for t in tasks])
+        groups = trainer.rollout([t.prompt for t in tasks], group_sizes)
         outcomes = []
         for task, group in zip(tasks, groups, strict=True):
             rewards = testbed.score([task] * len(group.completions), group.completions)
@@ -125,8 +129,14 @@ def run_strategy(
             step_start = time.perf_counter()
             oracle_before = result.oracle_seconds
             # select -> rollout -> verify -> update -> filter, until the batch is full (or the budget is)
-            max_prompts = max(1, (rl.rollouts - result.rollouts) // grpo.group_size)
-            batch = collect_batch(curriculum, rollout_and_verify, rl.prompts_per_step, max_prompts=max_prompts)
+            batch = collect_batch(
+                curriculum,
+                rollout_and_verify,
+                rl.prompts_per_step,
+                grpo.group_size,
+                max_rollouts=rl.rollouts - result.rollouts,
+                merge_payloads=RolloutGroup.concatenate,
+            )
             if batch.rollouts == 0:
                 raise RuntimeError(f"strategy {strategy!r} generated no rollouts at step {step}")
             # train on the kept groups
@@ -173,11 +183,10 @@ def wire_harness(curriculum: Curriculum, label: str, providers: ProviderFactorie
 
 
 def check_servable(label: str, strategy_options: dict[str, Any], served: frozenset[Need] = TESTBED_SERVES) -> None:
-    """Refuse, before any training, a strategy whose declared needs the testbed harness cannot serve."""
+    """Refuse, before any training, a strategy whose declared needs or abilities the testbed cannot serve."""
     name, options = resolve_strategy(label, strategy_options)
     config = make_config(name, options, source=f"strategy_options.{label}")
-    for need in sorted(strategy_class(name).needs_for(config) - served, key=lambda n: n.value):
-        raise _unserved(label, need, HARNESS, served)
+    require_supported(strategy_class(name), config, HARNESS, served, TESTBED_SUPPORTS, label=label)
 
 
 def _unserved(label: str, need: Need, harness: str, served: frozenset[Need]) -> ConfigError:
@@ -251,6 +260,9 @@ def _step_record(
         "generation_rounds": batch.rounds,
         "zero_variance_fraction": float(np.mean(zero_var)) if zero_var else 0.0,
         "effective_group_ratio": float(np.mean([not g.is_zero_variance for g in batch.kept])) if batch.kept else 0.0,
+        "screening_rollouts": batch.screening_rollouts,
+        "group_size_mean": float(np.mean([g.group_size for g in batch.kept])) if batch.kept else 0.0,
+        "group_size_max": max((g.group_size for g in batch.kept), default=0),
         "mean_reward": float(np.mean([g.pass_rate for g in generated])) if generated else 0.0,
         "mean_level": float(levels.mean()) if levels.size else 0.0,
         # the oracle's Monte Carlo estimation runs inside select(); it is reported apart, not as overhead

@@ -149,6 +149,8 @@ def summarize(
             sum(s["curriculum_seconds"] for s in r.steps) / max(sum(s["step_seconds"] for s in r.steps), 1e-9)
             for r in runs
         ]
+        screening = [sum(s.get("screening_rollouts", 0) for s in r.steps) / max(r.rollouts, 1) for r in runs]
+        per_trained = [r.rollouts / max(t, 1) for r, t in zip(runs, trained, strict=True)]
         summary[name] = {
             "initial_accuracy": spread([r.evals[0]["overall"] for r in runs]),
             "final_accuracy": spread([r.final_accuracy for r in runs]),
@@ -165,6 +167,8 @@ def summarize(
             "auc_minus_uniform": interval(auc_gap, resamples),
             "zero_variance_fraction": spread(zero_var),
             "effective_group_ratio": spread(effective),
+            "screening_rollout_fraction": spread(screening),
+            "rollouts_per_trained_group": spread(per_trained),
             "selection_overhead_fraction": spread(overhead),
             "train_steps": spread([len(r.steps) for r in runs]),
             "wall_seconds": spread([r.wall_seconds for r in runs]),

@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Sampler
 
-from autocurriculum.core import Curriculum, GroupOutcome, success_values
-from autocurriculum.integrations import state_from_json, state_to_json
+from autocurriculum.core import Curriculum, GroupOutcome, require_supported, success_values
+from autocurriculum.core.codec import load_state, save_state
 
 logger = logging.getLogger(__name__)
 
@@ -294,9 +294,7 @@ class CurriculumRepeatSampler(Sampler[int]):
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         path = Path(directory) / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(state_to_json(self.state_dict()), encoding="utf-8")
-        tmp.replace(path)  # atomic: a crash mid-write never leaves a truncated state file
+        save_state(self.state_dict(), path)  # atomic: a crash mid-write never leaves a truncated state file
         return path
 
     def load(self, directory: str | os.PathLike[str]) -> bool:
@@ -308,7 +306,7 @@ class CurriculumRepeatSampler(Sampler[int]):
                 stacklevel=2,
             )
             return False
-        self.load_state_dict(state_from_json(path.read_text(encoding="utf-8")))
+        self.load_state_dict(load_state(path))
         return True
 
 
@@ -422,6 +420,9 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         success_threshold: float | None = None,
         **kwargs: Any,
     ):
+        # TRL trains on every group it generated and gives each prompt num_generations completions: a strategy
+        # that filters, screens or allocates group sizes would silently run as a different method, so refuse it.
+        require_supported(type(curriculum), curriculum.config, "TRL (CurriculumGRPOTrainer)")
         funcs = list(reward_funcs) if isinstance(reward_funcs, (list, tuple)) else [reward_funcs]
         if (
             not 0 <= feedback_reward < len(funcs)

@@ -36,7 +36,6 @@ also saves its state to ``data.curriculum.state_path`` and reloads it on start.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -44,8 +43,17 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, GroupOutcome, Task, TaskPool, make_curriculum, success_values
-from autocurriculum.integrations import state_from_json, state_to_json
+from autocurriculum.core import (
+    Ability,
+    Curriculum,
+    GroupOutcome,
+    Task,
+    TaskPool,
+    make_curriculum,
+    require_supported,
+    success_values,
+)
+from autocurriculum.core.codec import load_state, save_state, state_from_json, state_to_json
 
 __all__ = [
     "CurriculumClient",
@@ -202,6 +210,10 @@ class _SamplerLogic:
         self.curriculum: Curriculum = make_curriculum(
             str(_cfg_get(cfg, "strategy", "uniform")), self.pool, _plain(_cfg_get(cfg, "options", {}))
         )
+        # curriculum_filter gives filtering strategies DAPO's refill loop; verl has no screening or ragged groups
+        require_supported(
+            type(self.curriculum), self.curriculum.config, "verl (CurriculumSampler)", (), {Ability.FILTERS_GROUPS}
+        )
         self.chunk_size = int(_cfg_get(data_config, "gen_batch_size", 0) or _cfg_get(data_config, "train_batch_size"))
         self.num_rows = len(self.pool)
         self.position = 0  # indices yielded in the current pass
@@ -312,6 +324,8 @@ class CurriculumService:
         save_every: int = 1,
     ):
         self.curriculum = make_curriculum(strategy, pool, dict(options or {}))
+        # the dataset path selects before rollout only: no group filter, screening or ragged groups in verl >= 0.8
+        require_supported(type(self.curriculum), self.curriculum.config, "verl >= 0.8 (CurriculumDataset)")
         self.group_size = int(group_size)
         self.success_threshold = success_threshold
         self.state_path = state_path
@@ -353,12 +367,10 @@ class CurriculumService:
         self.partial = {str(k): [float(x) for x in v] for k, v in state["partial"].items()}
 
     def save(self, path: str) -> None:
-        tmp = f"{path}.tmp"
-        Path(tmp).write_text(state_to_json(self.state_dict()), encoding="utf-8")
-        os.replace(tmp, path)
+        save_state(self.state_dict(), path)
 
     def load(self, path: str) -> None:
-        self.load_state_dict(state_from_json(Path(path).read_text(encoding="utf-8")))
+        self.load_state_dict(load_state(path))
 
 
 class CurriculumClient:

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, make_curriculum
+from autocurriculum.core import Ability, Curriculum, CurriculumConfig, GroupOutcome, RolloutPlan, make_curriculum
 from autocurriculum.core.task import TaskSource
 
 
@@ -34,12 +34,27 @@ class CurriculumService:
         return self.curriculum.name
 
     @property
+    def abilities(self) -> frozenset[Ability]:
+        return self.curriculum.abilities
+
+    @property
     def max_generation_rounds(self) -> int:
         return self.curriculum.max_generation_rounds
 
     def generation_size(self, needed: int) -> int:
         with self._lock:
             return self.curriculum.generation_size(needed)
+
+    def plan(self, n: int, group_size: int) -> RolloutPlan:
+        with self._lock:
+            return self.curriculum.plan(n, group_size)
+
+    def screen_size(self, group_size: int) -> int:
+        return self.curriculum.screen_size(group_size)
+
+    def passes_screen(self, group: GroupOutcome) -> bool:
+        with self._lock:
+            return self.curriculum.passes_screen(group)
 
     # ----- the Curriculum API -----
     def select(self, n: int) -> list[str]:
@@ -77,5 +92,6 @@ class CurriculumService:
             return {
                 "name": self.curriculum.name,
                 "max_generation_rounds": self.curriculum.max_generation_rounds,
+                "abilities": sorted(a.value for a in self.curriculum.abilities),
                 "pool_size": len(self.curriculum.pool),
             }

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from autocurriculum.core import CurriculumConfig, GroupOutcome
+from autocurriculum.core import Ability, CurriculumConfig, GroupOutcome, RolloutPlan
 from autocurriculum.core.task import TaskSource
 from autocurriculum.service.in_process import CurriculumService
 
@@ -63,6 +63,15 @@ class CurriculumActor:
     def generation_size(self, needed: int) -> int:
         return self.service.generation_size(needed)
 
+    def plan(self, n: int, group_size: int) -> RolloutPlan:
+        return self.service.plan(n, group_size)
+
+    def screen_size(self, group_size: int) -> int:
+        return self.service.screen_size(group_size)
+
+    def passes_screen(self, group: GroupOutcome) -> bool:
+        return self.service.passes_screen(group)
+
     def state_dict(self) -> dict[str, Any]:
         return self.service.state_dict()
 
@@ -103,11 +112,24 @@ class RayCurriculumClient:
         return self._info["name"]
 
     @property
+    def abilities(self) -> frozenset[Ability]:
+        return frozenset(Ability(value) for value in self._info["abilities"])
+
+    @property
     def max_generation_rounds(self) -> int:
         return int(self._info["max_generation_rounds"])
 
     def generation_size(self, needed: int) -> int:
         return int(self._call("generation_size", needed))
+
+    def plan(self, n: int, group_size: int) -> RolloutPlan:
+        return self._call("plan", n, group_size)
+
+    def screen_size(self, group_size: int) -> int:
+        return int(self._call("screen_size", group_size))
+
+    def passes_screen(self, group: GroupOutcome) -> bool:
+        return bool(self._call("passes_screen", group))
 
     def select(self, n: int) -> list[str]:
         return self._call("select", n)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, option, register_strategy, require
+from autocurriculum.core import Ability, Curriculum, CurriculumConfig, GroupOutcome, option, register_strategy, require
 
 
 @dataclass
@@ -43,6 +43,7 @@ class DynamicSamplingCurriculum(Curriculum):
 
     config_class = DynamicSamplingConfig
     config: DynamicSamplingConfig
+    abilities = frozenset({Ability.FILTERS_GROUPS})
 
     @property
     def max_generation_rounds(self) -> int:  # type: ignore[override]

@@ -77,6 +77,22 @@ class RolloutGroup:
     def completion_lengths(self) -> list[int]:
         return self.completion_mask.sum(dim=1).tolist()
 
+    def concatenate(self, other: RolloutGroup) -> RolloutGroup:
+        """This group followed by ``other``'s completions of the same prompt (a screen and its continuation)."""
+        if self.prompt != other.prompt:
+            raise ValueError(f"cannot join rollouts of different prompts {self.prompt!r} and {other.prompt!r}")
+        width = max(self.completion_ids.shape[1], other.completion_ids.shape[1])
+        return RolloutGroup(
+            prompt=self.prompt,
+            completions=self.completions + other.completions,
+            prompt_ids=self.prompt_ids,
+            completion_ids=right_pad([self.completion_ids, other.completion_ids], width, PAD_ID),
+            completion_mask=right_pad([self.completion_mask, other.completion_mask], width, 0),
+            old_logprobs=right_pad([self.old_logprobs, other.old_logprobs], width, 0.0),
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+        )
+
 
 def group_advantages(rewards: np.ndarray, eps: float = 1e-4) -> np.ndarray:
     """(r - mean) / (std + eps) within one group (population std). Equal rewards give all zeros."""
@@ -85,7 +101,11 @@ def group_advantages(rewards: np.ndarray, eps: float = 1e-4) -> np.ndarray:
 
 
 class GRPOTrainer:
-    """Samples groups with a seeded generator and applies clipped, token-mean GRPO updates."""
+    """Samples groups with a seeded generator and applies clipped, token-mean GRPO updates.
+
+    Groups may be ragged (a different rollout count per prompt, as allocation strategies ask): advantages are
+    normalised within each group whatever its size.
+    """
 
     def __init__(
         self, model: TinyGPT, tokenizer: CharTokenizer, config: GRPOConfig | None = None, seed: int = 0
@@ -115,10 +135,12 @@ class GRPOTrainer:
     def advantages(self, rewards: np.ndarray) -> np.ndarray:
         return group_advantages(rewards, self.config.advantage_eps)
 
-    def rollout(self, prompts: list[str]) -> list[RolloutGroup]:
-        """Sample ``group_size`` completions for every prompt in one batched call."""
-        g = self.config.group_size
-        expanded = [p for p in prompts for _ in range(g)]
+    def rollout(self, prompts: list[str], group_sizes: Sequence[int] | None = None) -> list[RolloutGroup]:
+        """Sample ``group_sizes[i]`` completions of ``prompts[i]`` (``group_size`` each by default) in one call."""
+        sizes = [self.config.group_size] * len(prompts) if group_sizes is None else [int(n) for n in group_sizes]
+        if len(sizes) != len(prompts) or any(n < 1 for n in sizes):
+            raise ValueError(f"rollout: need one group size >= 1 per prompt, got {sizes} for {len(prompts)} prompts")
+        expanded = [p for p, n in zip(prompts, sizes, strict=True) for _ in range(n)]
         gen = generate(
             self.model,
             self.tokenizer,
@@ -128,11 +150,13 @@ class GRPOTrainer:
             generator=self.generator,
         )
         groups = []
+        starts = np.concatenate([[0], np.cumsum(sizes)])
         for i, prompt in enumerate(prompts):
-            rows = slice(i * g, (i + 1) * g)
+            first, n = int(starts[i]), sizes[i]
+            rows = slice(first, first + n)
             mask = gen.completion_mask[rows]
             width = int(mask.sum(dim=1).max())  # trim columns no sample in this group used
-            prompt_ids = gen.prompt_ids[i * g][gen.prompt_mask[i * g].bool()].clone()
+            prompt_ids = gen.prompt_ids[first][gen.prompt_mask[first].bool()].clone()
             groups.append(
                 RolloutGroup(
                     prompt=prompt,
@@ -142,7 +166,7 @@ class GRPOTrainer:
                     completion_mask=mask[:, :width].clone(),
                     old_logprobs=gen.logprobs[rows, :width].clone(),
                     completion_tokens=int(mask.sum()),
-                    prompt_tokens=g * len(prompt_ids),
+                    prompt_tokens=n * len(prompt_ids),
                 )
             )
         return groups
@@ -232,4 +256,6 @@ class GRPOTrainer:
         metrics["mean_reward"] = float(all_rewards.mean())
         metrics["tokens"] = float(n_tokens)
         metrics["zero_std_fraction"] = float(np.mean([r.std() == 0 for r in checked]))
+        # a group of one has no baseline, so its advantage is zero: counted, never silently dropped
+        metrics["singleton_groups"] = float(sum(r.size == 1 for r in checked))
         return metrics
