@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer benchmark-soar soar-quick clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-leaderboard-streaming benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer benchmark-soar soar-quick clean
 
 setup: $(STAMP)
 
@@ -45,10 +45,14 @@ $(VERL_STAMP): pyproject.toml
 test-verl: $(VERL_STAMP)
 	$(VERL_VENV)/bin/pytest tests/test_integration_verl.py
 
-# Issue 9's measurement: every practical strategy and the oracle on the calibrated testbed, 5 seeds, two runs at a
-# time (benchmarks/testbed.yaml; wall time in docs/testbed.md).
+# The leaderboard (issues 9 and 11): every registered practical strategy, uniform and the oracle on the calibrated
+# testbed, 5 seeds, two runs at a time (benchmarks/testbed.yaml; table and wall time in docs/strategies.md).
 benchmark: setup
 	$(BIN)/autocurriculum compare --config benchmarks/testbed.yaml --out runs/benchmark $(ARGS)
+
+# Issue 11: the leaderboard on a 10^6-prompt stream, 3 seeds (which methods need history; docs/strategies.md).
+benchmark-leaderboard-streaming: setup
+	$(BIN)/autocurriculum compare --config benchmarks/leaderboard_streaming.yaml --out runs/leaderboard-streaming $(ARGS)
 
 # Issue 9: the learned teachers (pcl, goldilocks with student features) vs uniform on a streaming pool, 5 seeds.
 benchmark-teachers: setup

@@ -69,3 +69,25 @@ def test_allocation_that_misses_the_budget_is_refused_with_the_sizes() -> None:
 
     with pytest.raises(AllocationError, match=r"'cures' allocated group sizes \[3, 3, 3, 3\].*sum to the budget 32"):
         Broken(pool()).plan(4, 8)
+
+
+def test_unknown_need_or_ability_names_are_refused_with_the_known_ones() -> None:
+    from autocurriculum.core import ConfigError, abilities_from_names, needs_from_names
+
+    assert abilities_from_names(["screens", "allocates"]) == {Ability.SCREENS, Ability.ALLOCATES}
+    with pytest.raises(ConfigError, match=r"trainer.supports: unknown ability 'screening'; known abilities: .*screens"):
+        abilities_from_names(["screening"], field="trainer.supports")
+    with pytest.raises(ConfigError, match=r"unknown need 'model'; known needs: pass_rate_oracle, student_features"):
+        needs_from_names(["model"])
+
+
+def test_trl_adapter_refuses_a_strategy_that_needs_the_live_student() -> None:
+    pytest.importorskip("trl")
+    from autocurriculum.integrations.trl import CurriculumGRPOTrainer
+
+    curriculum = make_curriculum("goldilocks", pool(), {"features": "student"})
+    try:
+        with pytest.raises(UnsupportedStrategyError, match=r"'goldilocks' needs 'student_features'.*TRL"):
+            CurriculumGRPOTrainer(model=None, reward_funcs=[lambda **kw: [0.0]], curriculum=curriculum)
+    finally:
+        curriculum.close()

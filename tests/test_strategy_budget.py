@@ -10,6 +10,9 @@ import pytest
 from autocurriculum.core import GroupOutcome, Task, TaskPool, collect_batch, make_curriculum
 from autocurriculum.testing import check_curriculum
 
+# a third of this pool never varies, so filters sometimes end a batch a group short: expected, not a failure
+pytestmark = pytest.mark.filterwarnings("ignore::autocurriculum.core.GenerationRoundsExhausted")
+
 G = 8
 RATES = (1.0, 0.0, 0.5)  # by row % 3: solved, unsolved, intermediate
 

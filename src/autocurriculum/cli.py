@@ -131,17 +131,19 @@ def compare(
 
 @app.command("strategies")
 def list_strategies() -> None:
-    """List the registered strategies and their options."""
+    """List the registered strategies, what they need and do (docs/strategies.md), and their options."""
+    import dataclasses
+
     table = Table(title="Strategies")
     table.add_column("name")
+    table.add_column("needs / abilities")
     table.add_column("options (default): help")
     for name in strategy_names():
         cls = strategy_class(name)
-        import dataclasses
-
         defaults = {f.name: f.default for f in dataclasses.fields(cls.config_class)}
         opts = "\n".join(f"{k} ({defaults[k]}): {h}" for k, h in field_help(cls.config_class).items())
-        table.add_row(name, opts)
+        declared = sorted(n.value for n in cls.needs) + sorted(a.value for a in cls.abilities)
+        table.add_row(name, "\n".join(declared) or "-", opts)
     console.print(table)
 
 

@@ -6,7 +6,7 @@ Importing this package must never import torch (checked by the tests).
 from autocurriculum.core.allocation import greedy_allocation, proportional_allocation
 from autocurriculum.core.batching import CollectedBatch, GenerationRoundsExhausted, collect_batch
 from autocurriculum.core.beta_evidence import DiscountedPassRates, ImplicitEvidenceBeta
-from autocurriculum.core.capabilities import Ability, Need, require_supported
+from autocurriculum.core.capabilities import Ability, Need, abilities_from_names, needs_from_names, require_supported
 from autocurriculum.core.codec import StateFormatError, load_state, save_state, state_from_json, state_to_json
 from autocurriculum.core.config import (
     build_config,
@@ -83,6 +83,7 @@ __all__ = [
     "UnsupportedStrategyError",
     "WindowedLearningProgress",
     "ZeroVarianceStreaks",
+    "abilities_from_names",
     "bootstrap_ci",
     "build_config",
     "collect_batch",
@@ -100,6 +101,7 @@ __all__ = [
     "merge_values",
     "nearest_points",
     "nearest_to_target",
+    "needs_from_names",
     "normalized_group_variance",
     "normalized_reward_variance",
     "option",

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from autocurriculum.core.errors import UnsupportedStrategyError
+from autocurriculum.core.errors import ConfigError, UnsupportedStrategyError
 
 if TYPE_CHECKING:
     from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
@@ -70,3 +70,25 @@ def require_supported(
             f"does not support (it supports: {offered}); choose a strategy without this ability or run it on "
             "the testbed trainer, which supports all of them"
         )
+
+
+def abilities_from_names(names: Iterable[str], field: str = "abilities") -> frozenset[Ability]:
+    """Abilities by their names (as a trainer's config or a remote service lists them); unknown names are refused."""
+    valid = {a.value: a for a in Ability}
+    found = set()
+    for name in names:
+        if name not in valid:
+            raise ConfigError(f"{field}: unknown ability {name!r}; known abilities: {', '.join(sorted(valid))}")
+        found.add(valid[name])
+    return frozenset(found)
+
+
+def needs_from_names(names: Iterable[str], field: str = "needs") -> frozenset[Need]:
+    """Needs by their names; unknown names are refused with the known ones."""
+    valid = {n.value: n for n in Need}
+    found = set()
+    for name in names:
+        if name not in valid:
+            raise ConfigError(f"{field}: unknown need {name!r}; known needs: {', '.join(sorted(valid))}")
+        found.add(valid[name])
+    return frozenset(found)

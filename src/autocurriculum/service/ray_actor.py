@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from autocurriculum.core import Ability, CurriculumConfig, GroupOutcome, RolloutPlan
+from autocurriculum.core import Ability, CurriculumConfig, GroupOutcome, RolloutPlan, abilities_from_names
 from autocurriculum.core.task import TaskSource
 from autocurriculum.service.in_process import CurriculumService
 
@@ -113,7 +113,7 @@ class RayCurriculumClient:
 
     @property
     def abilities(self) -> frozenset[Ability]:
-        return frozenset(Ability(value) for value in self._info["abilities"])
+        return abilities_from_names(self._info["abilities"], field=f"curriculum actor {self.name!r}: abilities")
 
     @property
     def max_generation_rounds(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from autocurriculum.core import (
     Ability,
     ConfigError,
     Curriculum,
+    GenerationRoundsExhausted,
     GroupOutcome,
     InvalidOutcomeError,
     Need,
@@ -112,13 +114,15 @@ def drive(curriculum: Curriculum, steps: int, batch: int, rng_seed: int = 123) -
     rng = np.random.default_rng(rng_seed)
     selections = []
     for step in range(steps):
-        collected = collect_batch(
-            curriculum,
-            lambda ids, sizes, step=step: simulated_rollouts(ids, step, rng, sizes),
-            batch,
-            GROUP_SIZE,
-            max_rollouts=4 * batch * GROUP_SIZE,  # bounds a filter's refill rounds
-        )
+        with warnings.catch_warnings():  # a filter may end a round short on this synthetic pool: expected
+            warnings.simplefilter("ignore", GenerationRoundsExhausted)
+            collected = collect_batch(
+                curriculum,
+                lambda ids, sizes, step=step: simulated_rollouts(ids, step, rng, sizes),
+                batch,
+                GROUP_SIZE,
+                max_rollouts=4 * batch * GROUP_SIZE,  # bounds a filter's refill rounds
+            )
         selections.append(collected.selected_ids)
     return selections
 
