@@ -7,7 +7,16 @@ from autocurriculum.core.allocation import greedy_allocation, proportional_alloc
 from autocurriculum.core.batching import CollectedBatch, GenerationRoundsExhausted, collect_batch
 from autocurriculum.core.beta_evidence import DiscountedPassRates, ImplicitEvidenceBeta
 from autocurriculum.core.capabilities import Ability, Need, abilities_from_names, needs_from_names, require_supported
-from autocurriculum.core.codec import StateFormatError, load_state, save_state, state_from_json, state_to_json
+from autocurriculum.core.codec import (
+    StateFormatError,
+    curriculum_state,
+    load_curriculum,
+    load_state,
+    save_curriculum,
+    save_state,
+    state_from_json,
+    state_to_json,
+)
 from autocurriculum.core.config import (
     build_config,
     config_section,
@@ -89,11 +98,13 @@ __all__ = [
     "collect_batch",
     "config_section",
     "config_to_dict",
+    "curriculum_state",
     "field_help",
     "fit_by_aic",
     "fit_gaussian_mixture",
     "greedy_allocation",
     "load_config_file",
+    "load_curriculum",
     "load_state",
     "make_config",
     "make_curriculum",
@@ -109,6 +120,7 @@ __all__ = [
     "register_strategy",
     "require",
     "require_supported",
+    "save_curriculum",
     "save_state",
     "state_from_json",
     "state_to_json",

@@ -120,3 +120,31 @@ def load_state(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise StateFormatError(f"{path}: cannot read curriculum state ({exc})") from None
     return state_from_json(text, str(path))
+
+
+def curriculum_state(document: dict[str, Any], source: str = "state") -> dict[str, Any]:
+    """The curriculum's own state inside any of the library's state files.
+
+    A bare ``Curriculum.state_dict()`` (the testbed's) is returned as is; the TRL sampler's
+    ``autocurriculum_state.json`` and the verl service's ``state_path`` keep it under ``curriculum``. So a state
+    written by one trainer loads into another: ``load_curriculum(curriculum, path)``.
+    """
+    if "strategy" in document:
+        return document
+    inner = document.get("curriculum")
+    if isinstance(inner, dict) and "strategy" in inner:
+        return inner
+    raise StateFormatError(f"{source}: holds no curriculum state (keys: {', '.join(sorted(document)) or 'none'})")
+
+
+def save_curriculum(curriculum: Any, path: str | Path) -> None:
+    """Write ``curriculum.state_dict()`` as a portable JSON state file."""
+    save_state(curriculum.state_dict(), path)
+
+
+def load_curriculum(curriculum: Any, path: str | Path) -> None:
+    """Continue ``curriculum`` from the curriculum state in ``path``, whichever trainer wrote it.
+
+    A state from another strategy or pool is refused by ``load_state_dict`` with both names.
+    """
+    curriculum.load_state_dict(curriculum_state(load_state(path), str(path)))
