@@ -194,6 +194,12 @@ class Curriculum:
     def close(self) -> None:
         """Release background resources (a teacher's training thread); safe to call more than once."""
 
+    def __enter__(self) -> Curriculum:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # ----- persistence -----
     def _stateful_parts(self) -> dict[str, Any]:
         """Named components with ``state_dict``/``load_state_dict`` of their own."""

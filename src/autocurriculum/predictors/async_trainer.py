@@ -20,6 +20,7 @@ learner's own state evolves on the worker.
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 import time
@@ -45,6 +46,17 @@ class HeadLearner(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+# Trainers with a live worker thread. At interpreter exit a daemon thread still inside a torch op aborts the
+# process ("terminate called without an active exception"), so every live worker is stopped before that.
+_LIVE_TRAINERS: weakref.WeakSet[AsyncTeacherTrainer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_workers() -> None:
+    for trainer in list(_LIVE_TRAINERS):
+        trainer.close()
 
 
 class TeacherTrainingError(RuntimeError):
@@ -115,6 +127,7 @@ class AsyncTeacherTrainer:
             target=_worker, args=(self._jobs, weakref.ref(self)), name="autocurriculum-teacher", daemon=True
         )
         self._thread.start()
+        _LIVE_TRAINERS.add(self)
         weakref.finalize(self, self._jobs.put, None)
 
     def _run(self, version: int, batches: list[Minibatch]) -> None:
@@ -187,6 +200,7 @@ class AsyncTeacherTrainer:
             self._jobs.put(None)
             self._thread.join()
             self._thread = None
+        _LIVE_TRAINERS.discard(self)
 
     # ----- persistence -----
     def state_dict(self) -> dict[str, Any]:
