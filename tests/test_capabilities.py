@@ -40,7 +40,7 @@ def test_require_supported_names_the_strategy_the_ability_and_the_trainer() -> N
     require_supported(strategy_class("thompson"), make_config("thompson"), "my-trainer")  # needs nothing
 
 
-@pytest.mark.parametrize(("name", "ability"), [("knapsack", "allocates"), ("speed", "screens"), ("vcrl", "filters")])
+@pytest.mark.parametrize(("name", "ability"), [("knapsack", "allocates"), ("speed", "screens"), ("cures", "allocates")])
 def test_trl_adapter_refuses_what_trl_cannot_run(name: str, ability: str) -> None:
     pytest.importorskip("trl")
     from autocurriculum.integrations.trl import CurriculumGRPOTrainer

@@ -175,3 +175,73 @@ def test_resume_from_trl_checkpoint_continues_the_selection_sequence(tmp_path):
     assert resumed.curriculum.state_dict()["stats"]["alpha"].tolist() == (
         full.curriculum.state_dict()["stats"]["alpha"].tolist()
     )
+
+
+def _train_filtering(tmp_path, strategy: str, max_steps: int = 4, options: dict | None = None):
+    """A tiny TRL run where a third of the prompts always succeed, a third always fail, a third vary."""
+    from datasets import Dataset
+    from trl import GRPOConfig
+
+    from autocurriculum.integrations.trl import CurriculumGRPOTrainer, tiny_offline_model
+
+    pool = _pool(30)
+    dataset = Dataset.from_list([{"prompt": t.prompt, "answer": t.answer, "task_id": t.task_id} for t in pool])
+    model, tokenizer = tiny_offline_model("A0123456789=", hidden_size=32, num_layers=1, seed=0)
+
+    def reward(completions, task_id, **kwargs):
+        kind = [int(t[1:]) % 3 for t in task_id]  # 0: always right, 1: always wrong, 2: half the completions
+        return [1.0 if k == 0 else 0.0 if k == 1 else float(i % 2) for i, k in enumerate(kind)]
+
+    config = GRPOConfig(
+        output_dir=str(tmp_path / strategy),
+        per_device_train_batch_size=8,  # 4 prompts x 2 generations
+        num_generations=2,
+        max_completion_length=3,
+        max_steps=max_steps,
+        learning_rate=1e-3,
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        seed=0,
+        disable_tqdm=True,
+    )
+    curriculum = make_curriculum(strategy, pool, {"seed": 3, **(options or {})})
+    trainer = CurriculumGRPOTrainer(
+        model=model,
+        reward_funcs=reward,
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        curriculum=curriculum,
+    )
+    trainer.train()
+    return trainer
+
+
+@pytest.mark.slow
+def test_dynamic_sampling_in_trl_generates_until_the_batch_is_full_of_informative_groups(tmp_path):
+    trainer = _train_filtering(tmp_path, "dynamic-sampling")
+    logs = [entry for entry in trainer.state.log_history if "curriculum/generation_rounds" in entry]
+    assert len(logs) == 4
+    assert all(entry["curriculum/zero_std_after_filter"] == 0.0 for entry in logs)  # every trained group varies
+    assert all(entry["curriculum/zero_std_before_filter"] > 0.3 for entry in logs)  # 2 in 3 prompts never vary
+    assert max(entry["curriculum/generation_rounds"] for entry in logs) > 1
+    per_trained = [entry["curriculum/generated_groups_per_trained"] for entry in logs]
+    assert min(per_trained) >= 1.0 and max(per_trained) > 1.0
+    # every generated group reached the curriculum, filtered ones included
+    generated = sum(entry["curriculum/generated_groups_per_trained"] * 4 for entry in logs)
+    assert trainer.curriculum.groups_seen == round(generated)
+
+
+@pytest.mark.slow
+def test_a_filter_that_keeps_nothing_trains_a_partial_batch_with_a_warning(tmp_path):
+    from autocurriculum.core import GenerationRoundsExhausted
+
+    with pytest.warns(GenerationRoundsExhausted, match=r"only 0 of 4 groups passed the filter after 2"):
+        trainer = _train_filtering(
+            tmp_path, "band", max_steps=1, options={"low": 0.9, "high": 0.95, "max_generation_rounds": 2}
+        )
+    (entry,) = [e for e in trainer.state.log_history if "curriculum/generation_rounds" in e]
+    assert entry["curriculum/generation_rounds"] == 2 and entry["curriculum/zero_std_after_filter"] == 1.0

@@ -45,7 +45,15 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Sampler
 
-from autocurriculum.core import Curriculum, GroupOutcome, require_supported, success_values
+from autocurriculum.core import (
+    Ability,
+    Curriculum,
+    GenerationRoundsExhausted,
+    GroupOutcome,
+    UnsupportedStrategyError,
+    require_supported,
+    success_values,
+)
 from autocurriculum.core.codec import load_state, save_state
 
 logger = logging.getLogger(__name__)
@@ -172,6 +180,7 @@ class CurriculumRepeatSampler(Sampler[int]):
         self.feedback_log: list[list[str]] = []  # group ids of each scored generation batch
         self.curriculum_seconds = 0.0
         self.chunks_scored = 0
+        self.last_outcomes: list[GroupOutcome] = []
 
     def _check_pool_ids(self) -> None:
         pool_ids = getattr(self.curriculum.pool, "ids", None)
@@ -234,6 +243,7 @@ class CurriculumRepeatSampler(Sampler[int]):
         was a re-scoring of an already counted chunk after a mid-chunk resume).
         """
         outcomes = rewards_to_outcomes(task_ids, rewards, self.mini_repeat_count, self.success_threshold, step)
+        self.last_outcomes = outcomes  # the groups of the batch just scored, for generate-until-full
         group_ids = [str(t) for t in task_ids[:: self.mini_repeat_count]]
         head = self.selected.get(self.next_unscored)
         previous = self.selected.get(self.next_unscored - 1)
@@ -392,6 +402,55 @@ class CurriculumCheckpointCallback(_trainer_callback_base()):  # type: ignore[mi
         return control
 
 
+TRL_SUPPORTS = frozenset({Ability.FILTERS_GROUPS})  # generate-until-full (one process); no screens or ragged groups
+# keys of GRPOTrainer's generation output that generate-until-full knows how to split and join
+_PADDED_LEFT = {"prompt_ids", "prompt_mask"}
+_PADDED_RIGHT = {
+    "completion_ids",
+    "completion_mask",
+    "old_per_token_logps",
+    "ref_per_token_logps",
+    "sampling_per_token_logps",
+}
+_PER_ROW = {"advantages"}
+
+
+def _rows(output: dict[str, Any], rows: slice) -> dict[str, Any]:
+    """One group's rows of a GRPOTrainer generation output."""
+    part = {}
+    for key, value in output.items():
+        if key == "num_items_in_batch":
+            continue  # recomputed for the joined batch
+        if key not in _PADDED_LEFT | _PADDED_RIGHT | _PER_ROW:
+            raise NotImplementedError(
+                f"generate-until-full cannot split TRL's generation output {key!r} (vLLM importance sampling, "
+                "multimodal inputs and tools are not supported with a filtering strategy yet)"
+            )
+        part[key] = value[rows]
+    return part
+
+
+def _concatenate_outputs(parts: list[dict[str, Any]], pad_token_id: int | None) -> dict[str, Any]:
+    """Join groups from several generation rounds, re-padding prompts on the left and completions on the right."""
+    import torch
+
+    joined: dict[str, Any] = {}
+    for key in parts[0]:
+        values = [p[key] for p in parts]
+        if key in _PER_ROW:
+            joined[key] = torch.cat(values)
+            continue
+        width = max(v.shape[1] for v in values)
+        fill = (pad_token_id or 0) if key.endswith("_ids") else 0
+        padded = []
+        for v in values:
+            pad = v.new_full((v.shape[0], width - v.shape[1]), fill)
+            padded.append(torch.cat([pad, v], dim=1) if key in _PADDED_LEFT else torch.cat([v, pad], dim=1))
+        joined[key] = torch.cat(padded)
+    joined["num_items_in_batch"] = joined["completion_mask"].sum()
+    return joined
+
+
 def _grpo_trainer_base() -> type:
     from trl import GRPOTrainer
 
@@ -420,9 +479,10 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         success_threshold: float | None = None,
         **kwargs: Any,
     ):
-        # TRL trains on every group it generated and gives each prompt num_generations completions: a strategy
-        # that filters, screens or allocates group sizes would silently run as a different method, so refuse it.
-        require_supported(type(curriculum), curriculum.config, "TRL (CurriculumGRPOTrainer)")
+        # Filtering strategies get DAPO's generate-until-full loop (``_generate_until_full``). TRL gives every
+        # prompt num_generations completions and has no screening pass, so screening and allocating strategies
+        # would silently run as a different method: refuse them.
+        require_supported(type(curriculum), curriculum.config, "TRL (CurriculumGRPOTrainer)", (), TRL_SUPPORTS)
         funcs = list(reward_funcs) if isinstance(reward_funcs, (list, tuple)) else [reward_funcs]
         if (
             not 0 <= feedback_reward < len(funcs)
@@ -454,8 +514,69 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         feedback.is_training = lambda: bool(self.model.training)
         self.add_callback(CurriculumCheckpointCallback(self.curriculum_sampler))
 
+        if Ability.FILTERS_GROUPS in curriculum.abilities and self.accelerator.num_processes > 1:
+            raise UnsupportedStrategyError(
+                f"strategy {curriculum.name!r} filters groups; TRL's generate-until-full loop runs on one process "
+                f"only (this run has {self.accelerator.num_processes}); use a selection-only strategy or one process"
+            )
+        self._id_column = id_column
+
     def _get_train_sampler(self, dataset: Any = None) -> Sampler:
         return self.curriculum_sampler
+
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        if Ability.FILTERS_GROUPS not in self.curriculum.abilities or not self.model.training:
+            return super()._generate_and_score_completions(inputs)
+        return self._generate_until_full(inputs)
+
+    def _generate_until_full(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """DAPO dynamic sampling inside TRL: generate, report every group, keep what ``filter`` keeps, draw more
+        prompts from the curriculum until the generation batch is full of kept groups.
+
+        Every generated group reaches ``curriculum.update`` (through the reward wrapper). After
+        ``curriculum.max_generation_rounds`` rounds the batch is completed with dropped groups (zero advantage, so
+        no gradient: a partial batch in effect, keeping TRL's batch shape) and a ``GenerationRoundsExhausted``
+        warning is issued. Round counts and zero-std shares go to TRL's logs under ``curriculum/``.
+        """
+        g = self.num_generations
+        needed = len(inputs) // g
+        kept: list[dict[str, Any]] = []
+        dropped: list[dict[str, Any]] = []
+        generated_groups = zero_std_groups = rounds = 0
+        batch = inputs
+        while True:
+            output = super()._generate_and_score_completions(batch)
+            outcomes = self.curriculum_sampler.last_outcomes
+            if len(outcomes) != len(batch) // g:
+                raise RuntimeError(
+                    f"expected {len(batch) // g} scored groups from the reward wrapper, got {len(outcomes)}"
+                )
+            rounds += 1
+            generated_groups += len(outcomes)
+            zero_std_groups += sum(o.is_zero_variance for o in outcomes)
+            keep = {id(o) for o in self.curriculum.filter(outcomes)}
+            for i, outcome in enumerate(outcomes):
+                part = _rows(output, slice(i * g, (i + 1) * g))
+                (kept if id(outcome) in keep and len(kept) < needed else dropped).append(part)
+            if len(kept) >= needed or rounds >= self.curriculum.max_generation_rounds:
+                break
+            ids = self.curriculum.select(self.curriculum.generation_size(needed - len(kept)))
+            rows = [self.curriculum_sampler.row_of[t] for t in ids]
+            batch = [self.train_dataset[row] for row in rows for _ in range(g)]
+        if len(kept) < needed:
+            warnings.warn(
+                f"strategy {self.curriculum.name!r}: only {len(kept)} of {needed} groups passed the filter after "
+                f"{rounds} generation rounds; the rest of the batch holds dropped groups, whose advantages are zero",
+                GenerationRoundsExhausted,
+                stacklevel=2,
+            )
+        trained = kept + dropped[: needed - len(kept)]
+        metrics = self._metrics["train"]
+        metrics["curriculum/generation_rounds"].append(float(rounds))
+        metrics["curriculum/zero_std_before_filter"].append(zero_std_groups / max(generated_groups, 1))
+        metrics["curriculum/zero_std_after_filter"].append(1.0 - len(kept) / needed)
+        metrics["curriculum/generated_groups_per_trained"].append(generated_groups / needed)
+        return _concatenate_outputs(trained, self.processing_class.pad_token_id)
 
     def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
         checkpoint = resume_from_checkpoint
