@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-leaderboard-streaming benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer benchmark-soar soar-quick clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer benchmark-soar soar-quick clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,10 @@ benchmark: setup
 # Issue 11: the leaderboard on a 10^6-prompt stream, 3 seeds (which methods need history; docs/strategies.md).
 benchmark-leaderboard-streaming: setup
 	$(BIN)/autocurriculum compare --config benchmarks/leaderboard_streaming.yaml --out runs/leaderboard-streaming $(ARGS)
+
+# Issue 13: ms per select(256) + update and bytes per prompt on 10^5..10^7-prompt streams, beside bare NumPy.
+benchmark-scale: setup
+	$(BIN)/python benchmarks/scale.py $(ARGS)
 
 # Issue 9: the learned teachers (pcl, goldilocks with student features) vs uniform on a streaming pool, 5 seeds.
 benchmark-teachers: setup

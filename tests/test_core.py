@@ -86,7 +86,7 @@ def test_prompt_statistics_aggregates_repeated_rows() -> None:
     twice = PromptStatistics(3, discount=0.8)
     twice.observe(np.array([1, 1]), np.array([2.0, 3.0]), np.array([4.0, 4.0]))
     assert np.allclose(once.alpha, twice.alpha) and np.allclose(once.beta, twice.beta)
-    assert twice.visits[1] == 2
+    assert twice.trials[1] == 8 and twice.bytes_per_prompt == 16
 
 
 def test_prompt_statistics_state_round_trip_and_size_check() -> None:
@@ -94,7 +94,7 @@ def test_prompt_statistics_state_round_trip_and_size_check() -> None:
     stats.observe(np.array([1, 4]), np.array([1.0, 2.0]), np.array([2.0, 2.0]), step=3)
     clone = PromptStatistics(5)
     clone.load_state_dict(stats.state_dict())
-    assert np.array_equal(clone.alpha, stats.alpha) and clone.discount == 0.9 and clone.last_seen_step[4] == 3
+    assert np.array_equal(clone.alpha, stats.alpha) and clone.discount == 0.9 and clone.trials[4] == 2
     with pytest.raises(ValueError, match="5 prompts"):
         PromptStatistics(6).load_state_dict(stats.state_dict())
 

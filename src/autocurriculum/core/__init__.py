@@ -40,7 +40,7 @@ from autocurriculum.core.errors import (
 )
 from autocurriculum.core.gaussian_mixture import AICMixtureFitter, GaussianMixture, fit_by_aic, fit_gaussian_mixture
 from autocurriculum.core.group_variance import max_group_variance, normalized_group_variance, normalized_reward_variance
-from autocurriculum.core.outcome import GroupOutcome, success_values, zero_variance_fraction
+from autocurriculum.core.outcome import GroupOutcome, success_values, successes_and_trials, zero_variance_fraction
 from autocurriculum.core.priority_bank import PriorityBank
 from autocurriculum.core.registry import (
     make_config,
@@ -49,7 +49,7 @@ from autocurriculum.core.registry import (
     strategy_class,
     strategy_names,
 )
-from autocurriculum.core.stats import PromptStatistics, bootstrap_ci, nearest_to_target
+from autocurriculum.core.stats import LastGroupStatistics, PromptStatistics, bootstrap_ci, nearest_to_target
 from autocurriculum.core.streaks import ZeroVarianceStreaks
 from autocurriculum.core.task import Task, TaskPool, TaskSource
 from autocurriculum.core.windows import (
@@ -77,6 +77,7 @@ __all__ = [
     "GroupOutcome",
     "ImplicitEvidenceBeta",
     "InvalidOutcomeError",
+    "LastGroupStatistics",
     "NearestPreviousProgress",
     "Need",
     "PriorityBank",
@@ -127,5 +128,6 @@ __all__ = [
     "strategy_class",
     "strategy_names",
     "success_values",
+    "successes_and_trials",
     "zero_variance_fraction",
 ]

@@ -109,3 +109,13 @@ def concatenate_groups(first: GroupOutcome, second: GroupOutcome, payload: Any =
         completion_tokens=first.completion_tokens + second.completion_tokens,
         payload=payload,
     )
+
+
+def successes_and_trials(outcomes: Sequence[GroupOutcome]) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's summed reward and its size, in one vectorised pass (the Beta-Binomial evidence)."""
+    if not outcomes:
+        return np.zeros(0), np.zeros(0)
+    sizes = np.fromiter((o.rewards.size for o in outcomes), dtype=np.int64, count=len(outcomes))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    sums = np.add.reduceat(np.concatenate([o.rewards for o in outcomes]), starts)
+    return sums, sizes.astype(np.float64)

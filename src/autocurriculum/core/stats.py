@@ -9,7 +9,7 @@ import numpy as np
 
 
 class PromptStatistics:
-    """Success/failure counts and a discounted Beta posterior for each pool row.
+    """Success/trial counts and a discounted Beta posterior for each pool row: 16 bytes per prompt.
 
     The posterior follows MoPPS: after observing ``s`` successes in ``n`` trials,
 
@@ -19,6 +19,8 @@ class PromptStatistics:
     ``discount = 1`` keeps all evidence; smaller values forget old evidence,
     which matters because the student's pass rate drifts as it learns.
     Only rows observed in an update are discounted (the others saw no new data).
+    Four float32 arrays (alpha, beta and the undiscounted successes and trials), so a 10M-prompt pool costs
+    160 MB; float32 counts are exact up to 2^24 trials per prompt.
     """
 
     def __init__(self, size: int, prior_alpha: float = 1.0, prior_beta: float = 1.0, discount: float = 1.0):
@@ -29,16 +31,17 @@ class PromptStatistics:
         self.prior_alpha = float(prior_alpha)
         self.prior_beta = float(prior_beta)
         self.discount = float(discount)
-        self.alpha = np.full(size, self.prior_alpha)
-        self.beta = np.full(size, self.prior_beta)
-        self.successes = np.zeros(size)  # undiscounted totals, for reporting
-        self.trials = np.zeros(size)
-        self.visits = np.zeros(size, dtype=np.int64)  # groups observed
-        self.last_seen_step = np.full(size, -1, dtype=np.int64)
-        self.last_pass_rate = np.full(size, np.nan)
+        self.alpha = np.full(size, self.prior_alpha, dtype=np.float32)
+        self.beta = np.full(size, self.prior_beta, dtype=np.float32)
+        self.successes = np.zeros(size, dtype=np.float32)  # undiscounted totals, for reporting
+        self.trials = np.zeros(size, dtype=np.float32)
 
     def __len__(self) -> int:
         return self.alpha.size
+
+    @property
+    def bytes_per_prompt(self) -> int:
+        return sum(a.itemsize for a in (self.alpha, self.beta, self.successes, self.trials))
 
     def observe(self, rows: np.ndarray, successes: np.ndarray, trials: np.ndarray, step: int = 0) -> None:
         """Fold in one batch of groups; a row repeated within the batch is aggregated first."""
@@ -47,21 +50,21 @@ class PromptStatistics:
             return
         successes = np.asarray(successes, dtype=np.float64)
         trials = np.asarray(trials, dtype=np.float64)
-        unique_rows, inverse = np.unique(rows, return_inverse=True)
-        s = np.bincount(inverse, weights=successes, minlength=unique_rows.size)
-        n = np.bincount(inverse, weights=trials, minlength=unique_rows.size)
+        if np.unique(rows).size == rows.size:  # the usual case: no aggregation needed
+            unique_rows, s, n = rows, successes, trials
+        else:
+            unique_rows, inverse = np.unique(rows, return_inverse=True)
+            s = np.bincount(inverse, weights=successes, minlength=unique_rows.size)
+            n = np.bincount(inverse, weights=trials, minlength=unique_rows.size)
         lam = self.discount
         self.alpha[unique_rows] = lam * self.alpha[unique_rows] + (1 - lam) * self.prior_alpha + s
         self.beta[unique_rows] = lam * self.beta[unique_rows] + (1 - lam) * self.prior_beta + (n - s)
         self.successes[unique_rows] += s
         self.trials[unique_rows] += n
-        self.visits[unique_rows] += np.bincount(inverse, minlength=unique_rows.size)
-        self.last_seen_step[unique_rows] = step
-        self.last_pass_rate[unique_rows] = s / np.maximum(n, 1e-12)
 
     def posterior_mean(self, rows: np.ndarray | None = None) -> np.ndarray:
         a, b = (self.alpha, self.beta) if rows is None else (self.alpha[rows], self.beta[rows])
-        return a / (a + b)
+        return (a / (a + b)).astype(np.float64)
 
     def sample(self, rng: np.random.Generator, rows: np.ndarray | None = None) -> np.ndarray:
         """One Thompson draw of the pass rate per row."""
@@ -72,7 +75,7 @@ class PromptStatistics:
         """Observed success fraction; NaN for rows never seen."""
         s, n = (self.successes, self.trials) if rows is None else (self.successes[rows], self.trials[rows])
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(n > 0, s / n, np.nan)
+            return np.where(n > 0, s / n, np.nan).astype(np.float64)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -83,9 +86,6 @@ class PromptStatistics:
             "beta": self.beta.copy(),
             "successes": self.successes.copy(),
             "trials": self.trials.copy(),
-            "visits": self.visits.copy(),
-            "last_seen_step": self.last_seen_step.copy(),
-            "last_pass_rate": self.last_pass_rate.copy(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -96,9 +96,31 @@ class PromptStatistics:
         self.prior_alpha = float(state["prior_alpha"])
         self.prior_beta = float(state["prior_beta"])
         self.discount = float(state["discount"])
-        for name in ("alpha", "beta", "successes", "trials", "visits", "last_seen_step", "last_pass_rate"):
-            current = getattr(self, name)
-            setattr(self, name, np.array(state[name], dtype=current.dtype))
+        for name in ("alpha", "beta", "successes", "trials"):
+            setattr(self, name, np.array(state[name], dtype=np.float32))
+
+
+class LastGroupStatistics:
+    """Each row's most recent group: its pass rate (NaN if never seen) and its size. 6 bytes per prompt."""
+
+    def __init__(self, size: int):
+        self.pass_rate = np.full(size, np.nan, dtype=np.float32)
+        self.group_size = np.zeros(size, dtype=np.uint16)
+
+    def observe(self, rows: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> None:
+        """Record groups in order (of a row repeated in one batch, the last group wins)."""
+        trials = np.asarray(trials, dtype=np.float64)
+        self.pass_rate[rows] = np.asarray(successes, dtype=np.float64) / np.maximum(trials, 1e-12)
+        self.group_size[rows] = np.minimum(trials, np.iinfo(np.uint16).max)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"pass_rate": self.pass_rate.copy(), "group_size": self.group_size.copy()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if np.asarray(state["pass_rate"]).size != self.pass_rate.size:
+            raise ValueError(f"state holds {np.asarray(state['pass_rate']).size} prompts, not {self.pass_rate.size}")
+        self.pass_rate = np.array(state["pass_rate"], dtype=np.float32)
+        self.group_size = np.array(state["group_size"], dtype=np.uint16)
 
 
 def nearest_to_target(values: np.ndarray, target: float, k: int) -> np.ndarray:

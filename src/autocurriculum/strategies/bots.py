@@ -54,6 +54,7 @@ from autocurriculum.core import (
 )
 from autocurriculum.core.beta_evidence import DiscountedPassRates, ImplicitEvidenceBeta
 from autocurriculum.core.categories import category_of_rows
+from autocurriculum.core.outcome import successes_and_trials
 
 FALLBACK_EVIDENCE = ("category", "none")
 
@@ -233,8 +234,7 @@ class BOTSCurriculum(Curriculum):
         return np.concatenate([np.tile(np.arange(keys.size), copies), best])
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
-        successes = np.array([o.successes for o in outcomes])
-        trials = np.array([o.group_size for o in outcomes], dtype=np.float64)
+        successes, trials = successes_and_trials(outcomes)
         if self.reference is not None:
             pass_rates = successes / trials
             self.reference.update(rows, pass_rates)

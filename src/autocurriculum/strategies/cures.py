@@ -37,6 +37,7 @@ from autocurriculum.core import (
     require,
 )
 from autocurriculum.core.allocation import proportional_allocation
+from autocurriculum.core.outcome import successes_and_trials
 
 
 @dataclass
@@ -100,8 +101,7 @@ class CurESCurriculum(Curriculum):
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         self.stats.observe(
             rows,
-            np.array([o.successes for o in outcomes]),
-            np.array([o.group_size for o in outcomes], dtype=np.float64),
+            *successes_and_trials(outcomes),
             step=self.updates_seen,
         )
 

@@ -34,12 +34,13 @@ from autocurriculum.core import (
     Curriculum,
     CurriculumConfig,
     GroupOutcome,
-    PromptStatistics,
     option,
     register_strategy,
     require,
 )
 from autocurriculum.core.allocation import greedy_allocation
+from autocurriculum.core.outcome import successes_and_trials
+from autocurriculum.core.stats import LastGroupStatistics
 
 
 def knapsack_value(sizes: np.ndarray, pass_rates: np.ndarray) -> np.ndarray:
@@ -84,17 +85,16 @@ class KnapsackCurriculum(Curriculum):
 
     def __init__(self, pool, config: KnapsackConfig | None = None):
         super().__init__(pool, config)
-        self.stats = PromptStatistics(len(pool))
-        self.last_trials = np.zeros(len(pool), dtype=np.float32)  # size of each prompt's last group
+        self.last = LastGroupStatistics(len(pool))
 
     def _select_rows(self, n: int) -> np.ndarray:
         return self.uniform_rows(n)
 
     def estimated_pass_rates(self, rows: np.ndarray) -> np.ndarray:
         """p of each prompt from its most recent group (see ``estimate``); ``unseen_pass_rate`` if never seen."""
-        last = self.stats.last_pass_rate[rows]
+        last = self.last.pass_rate[rows].astype(np.float64)
         if self.config.estimate == "smoothed":
-            n = self.last_trials[rows].astype(np.float64)
+            n = self.last.group_size[rows].astype(np.float64)
             last = (last * n + 1.0) / (n + 2.0)
         return np.where(np.isnan(last), self.config.unseen_pass_rate, last)
 
@@ -112,20 +112,7 @@ class KnapsackCurriculum(Curriculum):
         )
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
-        self.last_trials[rows] = [o.group_size for o in outcomes]
-        self.stats.observe(
-            rows,
-            np.array([o.successes for o in outcomes]),
-            np.array([o.group_size for o in outcomes], dtype=np.float64),
-            step=self.updates_seen,
-        )
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "last_trials": self.last_trials.copy()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        self.last_trials = np.array(state["last_trials"], dtype=np.float32)
+        self.last.observe(rows, *successes_and_trials(outcomes))
 
     def _stateful_parts(self) -> dict[str, Any]:
-        return {"stats": self.stats}
+        return {"last": self.last}

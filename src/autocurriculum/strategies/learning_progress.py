@@ -32,6 +32,7 @@ import numpy as np
 
 from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, option, register_strategy, require
 from autocurriculum.core.categories import boltzmann, category_of_rows
+from autocurriculum.core.outcome import successes_and_trials
 from autocurriculum.core.windows import WindowedLearningProgress
 
 EXPLORATION_MODES = ("boltzmann", "epsilon")
@@ -94,8 +95,7 @@ class LearningProgressCurriculum(Curriculum):
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         self.progress.observe(
             self.category_codes[rows],
-            np.array([o.successes for o in outcomes]),
-            np.array([o.group_size for o in outcomes], dtype=np.float64),
+            *successes_and_trials(outcomes),
             step=self.updates_seen,
         )
 

@@ -23,6 +23,7 @@ from autocurriculum.core import (
     register_strategy,
     require,
 )
+from autocurriculum.core.outcome import successes_and_trials
 
 
 @dataclass
@@ -64,8 +65,7 @@ class ThompsonCurriculum(Curriculum):
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         self.stats.observe(
             rows,
-            np.array([o.successes for o in outcomes]),
-            np.array([o.group_size for o in outcomes], dtype=np.float64),
+            *successes_and_trials(outcomes),
             step=self.updates_seen,
         )
 

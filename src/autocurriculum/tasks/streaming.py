@@ -59,6 +59,8 @@ class StreamingTaskSource:
         self.category_names: list[str] = sorted(names)  # like TaskPool: category = family name
         code = {name: i for i, name in enumerate(self.category_names)}
         self._slot_category = np.array([code[families[fi].name] for fi, _ in self._slots], dtype=np.int64)
+        self._prefixes = self._id_prefixes()
+        self._slot_of_prefix = None if self._prefixes is None else {p: i for i, p in enumerate(self._prefixes)}
         self._init_cache()
 
     @classmethod
@@ -126,12 +128,27 @@ class StreamingTaskSource:
                     self._cache.popitem(last=False)
         return task
 
+    def _id_prefixes(self) -> list[str] | None:
+        """``family:L<level>:s<seed>:`` of every slot (an id is this prefix plus the generator index), or None
+        when a family writes ids its own way (then ids are built and parsed one by one)."""
+        prefixes = [self.families[fi].task_id(level, 0).removesuffix("0") for fi, level in self._slots]
+        standard = all(
+            p.endswith(":") and self.families[fi].task_id(level, 123) == f"{p}123"
+            for p, (fi, level) in zip(prefixes, self._slots, strict=True)
+        )
+        return prefixes if standard else None
+
     def ids_of(self, rows: np.ndarray) -> list[str]:
-        ids = []
-        for row in np.asarray(rows, dtype=np.int64).reshape(-1):
-            family, level, index = self.locate(int(row))
-            ids.append(family.task_id(level, index))
-        return ids
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            bad = int(rows[(rows < 0) | (rows >= len(self))][0])
+            raise IndexError(f"row {bad} is outside this streaming source of {len(self)} tasks")
+        prefixes = self._prefixes
+        if prefixes is None:
+            return [family.task_id(level, index) for family, level, index in map(self.locate, rows.tolist())]
+        slots = (rows % self.n_slots).tolist()
+        indices = (rows // self.n_slots + self.index_offset).tolist()
+        return [prefixes[slot] + str(index) for slot, index in zip(slots, indices, strict=True)]
 
     def row_of(self, task_id: str) -> int:
         """The row of one id; ``UnknownTaskError`` naming it when it is not in this source."""
@@ -153,7 +170,23 @@ class StreamingTaskSource:
         return rel * self.n_slots + slot
 
     def rows_of(self, task_ids: Sequence[str]) -> np.ndarray:
-        return np.fromiter((self.row_of(t) for t in task_ids), dtype=np.int64, count=len(task_ids))
+        """Rows of many ids: one dictionary lookup of the id's prefix and one integer parse each."""
+        slot_of_prefix = self._slot_of_prefix
+        if slot_of_prefix is None:
+            return np.fromiter((self.row_of(t) for t in task_ids), dtype=np.int64, count=len(task_ids))
+        rows = np.empty(len(task_ids), dtype=np.int64)
+        for i, task_id in enumerate(task_ids):
+            prefix, _, index = str(task_id).rpartition(":")
+            slot = slot_of_prefix.get(prefix + ":")
+            if slot is None or not index.isdigit():
+                rows[i] = self.row_of(task_id)  # raises the error naming the id
+                continue
+            rel = int(index) - self.index_offset
+            if not 0 <= rel < self.tasks_per_level:
+                rows[i] = self.row_of(task_id)
+                continue
+            rows[i] = rel * self.n_slots + slot
+        return rows
 
     # ----- TaskPool-like conveniences the harness uses (vectorised, no generation) -----
     def levels(self, rows: np.ndarray | None = None) -> np.ndarray:
