@@ -233,6 +233,10 @@ def test_dynamic_sampling_in_trl_generates_until_the_batch_is_full_of_informativ
     # every generated group reached the curriculum, filtered ones included
     generated = sum(entry["curriculum/generated_groups_per_trained"] * 4 for entry in logs)
     assert trainer.curriculum.groups_seen == round(generated)
+    # the curriculum's own signals reach TRL's logger (and so wherever report_to points)
+    for key in ("curriculum/zero_std_fraction", "curriculum/selected_level_mean", "curriculum/groups_seen"):
+        assert all(key in entry for entry in logs), key
+    assert logs[-1]["curriculum/groups_seen"] == trainer.curriculum.groups_seen
 
 
 @pytest.mark.slow

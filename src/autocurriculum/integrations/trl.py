@@ -50,6 +50,7 @@ from autocurriculum.core import (
     Curriculum,
     GenerationRoundsExhausted,
     GroupOutcome,
+    TaskPool,
     UnsupportedStrategyError,
     require_supported,
     success_values,
@@ -265,6 +266,24 @@ class CurriculumRepeatSampler(Sampler[int]):
         self.feedback_log.append(group_ids)
         return outcomes
 
+    def log_metrics(self) -> dict[str, float]:
+        """The curriculum's own signals, namespaced ``curriculum/``, for the trainer's logger."""
+        metrics = {
+            "curriculum/feedback_lag": float(self.selection_log[-1]["feedback_lag"]) if self.selection_log else 0.0,
+            "curriculum/seconds": float(self.curriculum_seconds),
+            "curriculum/groups_seen": float(self.curriculum.groups_seen),
+        }
+        if self.last_outcomes:
+            metrics["curriculum/zero_std_fraction"] = float(np.mean([o.is_zero_variance for o in self.last_outcomes]))
+            metrics["curriculum/pass_rate_mean"] = float(np.mean([o.pass_rate for o in self.last_outcomes]))
+        if self.selection_log and isinstance(self.curriculum.pool, TaskPool):
+            rows = self.curriculum.pool.rows_of(self.selection_log[-1]["ids"])
+            metrics["curriculum/selected_level_mean"] = float(self.curriculum.pool.levels(rows).mean())
+        for key, value in (self.curriculum.teacher_metrics() or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                metrics[f"curriculum/{key}"] = float(value)
+        return metrics
+
     # ----- persistence -----
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -395,11 +414,6 @@ class CurriculumCheckpointCallback(_trainer_callback_base()):  # type: ignore[mi
             self.sampler.save(folder)
         return control
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> Any:
-        if logs is not None and self.sampler.selection_log:
-            logs["curriculum/feedback_lag"] = float(self.sampler.selection_log[-1]["feedback_lag"])
-            logs["curriculum/seconds"] = float(self.sampler.curriculum_seconds)
-        return control
 
 
 TRL_SUPPORTS = frozenset({Ability.FILTERS_GROUPS})  # generate-until-full (one process); no screens or ragged groups
@@ -525,9 +539,16 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         return self.curriculum_sampler
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-        if Ability.FILTERS_GROUPS not in self.curriculum.abilities or not self.model.training:
+        if not self.model.training:
             return super()._generate_and_score_completions(inputs)
-        return self._generate_until_full(inputs)
+        if Ability.FILTERS_GROUPS in self.curriculum.abilities:
+            output = self._generate_until_full(inputs)
+        else:
+            output = super()._generate_and_score_completions(inputs)
+        # through TRL's own metrics, so they land in log_history and wherever report_to points
+        for key, value in self.curriculum_sampler.log_metrics().items():
+            self._metrics["train"][key].append(value)
+        return output
 
     def _generate_until_full(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         """DAPO dynamic sampling inside TRL: generate, report every group, keep what ``filter`` keeps, draw more
