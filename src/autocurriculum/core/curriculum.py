@@ -84,6 +84,7 @@ class Curriculum:
         self.rng = np.random.default_rng(config.seed)
         self.updates_seen = 0
         self.groups_seen = 0
+        self.latest_step = 0  # the newest policy version (GroupOutcome.step) seen in feedback
 
     # ----- what the harness must serve -----
     @classmethod
@@ -171,12 +172,20 @@ class Curriculum:
         if not outcomes:
             return
         rows = self.pool.rows_of([o.task_id for o in outcomes])
+        self.latest_step = max(self.latest_step, max(o.step for o in outcomes))
         self._observe(rows, outcomes)
         self.updates_seen += 1
         self.groups_seen += len(outcomes)
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         """Strategy-specific learning; the default ignores feedback."""
+
+    def staleness(self, outcomes: Sequence[GroupOutcome]) -> np.ndarray:
+        """Each group's age in policy versions: the newest step seen minus the step that generated it.
+
+        Asynchronous trainers report groups late; strategies may weight old evidence down by it.
+        """
+        return np.array([self.latest_step - o.step for o in outcomes], dtype=np.float64)
 
     def filter(self, groups: Sequence[GroupOutcome]) -> list[GroupOutcome]:
         """Groups worth training on; the default keeps all of them."""
@@ -212,6 +221,7 @@ class Curriculum:
             "rng": self.rng.bit_generator.state,
             "updates_seen": self.updates_seen,
             "groups_seen": self.groups_seen,
+            "latest_step": self.latest_step,
             "pool_size": len(self.pool),
         }
         for part_name, part in self._stateful_parts().items():
@@ -228,5 +238,6 @@ class Curriculum:
         self.rng.bit_generator.state = state["rng"]
         self.updates_seen = int(state["updates_seen"])
         self.groups_seen = int(state["groups_seen"])
+        self.latest_step = int(state.get("latest_step", 0))
         for part_name, part in self._stateful_parts().items():
             part.load_state_dict(state[part_name])

@@ -62,8 +62,12 @@ class CurriculumService:
             return self.curriculum.select(n)
 
     def update(self, outcomes: Sequence[GroupOutcome]) -> None:
+        # oldest policy version first, so a strategy that forgets (discounted posteriors) forgets the older groups
+        outcomes = list(outcomes)
+        valid = all(isinstance(o, GroupOutcome) for o in outcomes)  # else the curriculum names the bad item
+        ordered = sorted(outcomes, key=lambda o: o.step) if valid else outcomes
         with self._lock:
-            self.curriculum.update(outcomes)
+            self.curriculum.update(ordered)
 
     def filter(self, groups: Sequence[GroupOutcome]) -> list[GroupOutcome]:
         with self._lock:

@@ -33,6 +33,11 @@ class ThompsonConfig(CurriculumConfig):
     discount: float = option(
         0.9, "Posterior discount lambda in [0, 1]; 1 keeps all history, smaller forgets as the model changes."
     )
+    stale_discount: float = option(
+        1.0,
+        "Weight gamma^age of a group generated `age` policy versions before the newest one seen (asynchronous "
+        "trainers report late groups); 1 (the default, MoPPS) counts all evidence fully.",
+    )
     prior_alpha: float = option(1.0, "Beta prior alpha (pseudo-successes).")
     prior_beta: float = option(1.0, "Beta prior beta (pseudo-failures).")
 
@@ -41,6 +46,7 @@ class ThompsonConfig(CurriculumConfig):
         require(0.0 <= self.target <= 1.0, "target", f"must lie in [0, 1], got {self.target}")
         require(self.candidate_factor >= 1, "candidate_factor", f"must be >= 1, got {self.candidate_factor}")
         require(0.0 <= self.discount <= 1.0, "discount", f"must lie in [0, 1], got {self.discount}")
+        require(0.0 < self.stale_discount <= 1.0, "stale_discount", f"must lie in (0, 1], got {self.stale_discount}")
         require(self.prior_alpha > 0 and self.prior_beta > 0, "prior_alpha/prior_beta", "must be positive")
 
 
@@ -63,11 +69,11 @@ class ThompsonCurriculum(Curriculum):
         return candidates[nearest_to_target(sampled, self.config.target, n)]
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
-        self.stats.observe(
-            rows,
-            *successes_and_trials(outcomes),
-            step=self.updates_seen,
-        )
+        successes, trials = successes_and_trials(outcomes)
+        if self.config.stale_discount < 1.0:  # late groups from an older policy count for less
+            weight = self.config.stale_discount ** self.staleness(outcomes)
+            successes, trials = successes * weight, trials * weight
+        self.stats.observe(rows, successes, trials, step=self.updates_seen)
 
     def _stateful_parts(self) -> dict[str, Any]:
         return {"stats": self.stats}
