@@ -38,6 +38,7 @@ def test_arrays_scalars_tuples_and_int_keys_round_trip_exactly() -> None:
     assert np.array_equal(back["nan"], state["nan"], equal_nan=True)
     assert back["ids"].tolist() == ["a", "b"] and back["scalar"] == 0.25 and back["pair"] == (1, "x")
     assert list(back["optimizer"]) == [0, 1] and back["optimizer"][0]["step"].dtype == np.float32
+    assert back["optimizer"][0]["step"].shape == ()  # a 0-d array (Adam's step) stays 0-d
     assert back["rng"] == state["rng"] and back["nothing"] is None
 
 

@@ -33,6 +33,15 @@ OutOption = Annotated[Path, typer.Option("--out", help="Directory for report.md,
 OverwriteOption = Annotated[
     bool, typer.Option("--overwrite", help="Replace the results in --out if it already holds a summary.json.")
 ]
+ResumeOption = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Continue the interrupted comparison in --out from its checkpoints (rl.checkpoint_every): finished "
+        "runs are not redone, the results are bit-identical to an uninterrupted comparison; a different config is "
+        "refused. A finished comparison is only reported.",
+    ),
+]
 
 
 def _experiment(values: dict[str, Any], source: str):
@@ -41,11 +50,11 @@ def _experiment(values: dict[str, Any], source: str):
     return ExperimentConfig.from_values(values, source=source)
 
 
-def _run(values: dict[str, Any], source: str, out: Path, overwrite: bool) -> None:
+def _run(values: dict[str, Any], source: str, out: Path, overwrite: bool, resume: bool) -> None:
     from autocurriculum.experiments import run_comparison
 
     config = _experiment(values, source)
-    run_comparison(config, out, console=console, overwrite=overwrite)
+    run_comparison(config, out, console=console, overwrite=overwrite, resume=resume)
 
 
 def _split(text: str) -> list[str]:
@@ -58,13 +67,15 @@ def demo(
     config: ConfigOption = None,
     preset: Annotated[str, typer.Option(help="Preset: 'demo' (about 5 min on 2 cores) or 'tiny' (seconds).")] = "demo",
     overwrite: OverwriteOption = False,
+    resume: ResumeOption = False,
 ) -> None:
     """The main job: uniform vs adaptive strategies vs the oracle at one rollout budget, with report and plots."""
     from autocurriculum.experiments import PRESETS
 
     if preset not in PRESETS:
         raise ConfigError(f"--preset: unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}")
-    _run(merge_values(PRESETS[preset], load_config_file(config)), str(config or f"preset {preset!r}"), out, overwrite)
+    values = merge_values(PRESETS[preset], load_config_file(config))
+    _run(values, str(config or f"preset {preset!r}"), out, overwrite, resume)
 
 
 @app.command()
@@ -78,6 +89,7 @@ def run(
     out: OutOption = Path("runs/run"),
     config: ConfigOption = None,
     overwrite: OverwriteOption = False,
+    resume: ResumeOption = False,
 ) -> None:
     """A single run of one strategy on the testbed."""
     values = load_config_file(config)
@@ -85,7 +97,7 @@ def run(
     if rollouts is not None:
         values = merge_values(values, {"rl": {"rollouts": rollouts}})
     strategy_class(strategy)
-    _run(values, str(config or "command line"), out, overwrite)
+    _run(values, str(config or "command line"), out, overwrite, resume)
 
 
 @app.command()
@@ -107,6 +119,7 @@ def compare(
         int | None, typer.Option(help="Runs in parallel, one process each (default: config, or 1).")
     ] = None,
     overwrite: OverwriteOption = False,
+    resume: ResumeOption = False,
 ) -> None:
     """Several strategies x seeds at equal rollout budget; writes the same outputs as `demo`."""
     values = load_config_file(config)
@@ -126,7 +139,7 @@ def compare(
         values = merge_values(values, {"testbed": {"pool": pool}})
     if workers is not None:
         values = merge_values(values, {"testbed": {"workers": workers}})
-    _run(values, str(config or "command line"), out, overwrite)
+    _run(values, str(config or "command line"), out, overwrite, resume)
 
 
 @app.command("strategies")

@@ -36,7 +36,7 @@ def encode_state(value: Any, path: str = "state") -> Any:
         data = np.ascontiguousarray(value)
         return {
             _ARRAY: data.dtype.str,
-            "shape": list(data.shape),
+            "shape": list(value.shape),  # not data.shape: ascontiguousarray makes a 0-d array 1-d
             "data": base64.b64encode(data.tobytes()).decode("ascii"),
         }
     if isinstance(value, np.generic):

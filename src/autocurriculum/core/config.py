@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 import re
 import types
 import typing
@@ -58,10 +60,19 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     if annotation in (int, float):
         if isinstance(value, bool):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if annotation is int and isinstance(value, numbers.Integral):
+            return int(value)  # exactly: a round trip through float would change integers above 2**53
+        if annotation is int and isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass  # "2.0" or "1e3": read as a number below
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):  # NaN slips through every range check; no setting means infinity
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         if annotation is int:
             if number != int(number):
                 raise ConfigError(f"{where}: expected an integer, got {value!r}")
@@ -108,7 +119,7 @@ def build_config(config_class: type[C], values: Mapping[str, Any] | None = None,
     values = dict(values or {})
     hints = typing.get_type_hints(config_class)
     fields = {f.name for f in dataclasses.fields(config_class)}
-    unknown = sorted(set(values) - fields)
+    unknown = sorted(set(values) - fields, key=repr)  # YAML keys may be numbers: do not compare them to strings
     if unknown:
         raise ConfigError(
             f"{source}: unknown field(s) {', '.join(map(repr, unknown))} for {config_class.__name__}; "
@@ -149,7 +160,10 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
         return {}
     if not path.exists():
         raise ConfigError(f"--config: file {path} does not exist")
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(text)

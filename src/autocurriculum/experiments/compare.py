@@ -4,6 +4,12 @@ config -> one testbed and SFT warm start per seed (cached on disk) -> the (seed,
 report. Both the warm starts and the runs use a process pool when ``testbed.workers > 1``. Runs are independent
 and seeded, so the results (and the order of every output row: by seed, then by the order of ``strategies``) are
 the same for any number of workers.
+
+Every run checkpoints itself under ``out_dir/.checkpoints/run-NNNN/`` (``rl.checkpoint_every``) and records its
+result there when done; ``resume=True`` continues an interrupted comparison: the config must match the one in
+``config.json``, finished runs are not redone, unfinished ones continue from their checkpoints, and the outputs
+come out as an uninterrupted comparison's. ``summary.json`` is written last, and the checkpoints are removed only
+after it, so a comparison killed while writing its outputs resumes too.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autocurriculum.core import ConfigError, GenerationRoundsExhausted
+from autocurriculum.experiments.checkpoint import CHECKPOINT_FILE, RESULT_FILE, fingerprint_mismatch, write_atomically
 from autocurriculum.experiments.config import ExperimentConfig, RLConfig
 from autocurriculum.experiments.report import (
     plot_accuracy_by_level,
@@ -44,6 +51,7 @@ from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.trainers import GRPOConfig, TinyGPT
 
 PARTS_DIR = ".metrics-parts"  # per-run metrics files while the runs are going, merged into metrics.jsonl
+CHECKPOINTS_DIR = ".checkpoints"  # per-run checkpoints and results until the comparison's outputs are written
 
 
 @dataclass
@@ -69,30 +77,44 @@ class RunJob:
     rl: RLConfig
     strategy_options: dict[str, Any]
     metrics_path: Path
+    checkpoint_dir: Path | None = None
+    resume: bool = False
 
 
 def run_comparison(
-    config: ExperimentConfig, out_dir: Path, console: Console | None = None, overwrite: bool = False
+    config: ExperimentConfig,
+    out_dir: Path,
+    console: Console | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Warm-start once per seed, run every strategy from that checkpoint, then summarize, plot and report.
 
-    Refuses an ``out_dir`` that already holds a ``summary.json`` unless ``overwrite``.
+    Refuses an ``out_dir`` that already holds a ``summary.json`` or an interrupted comparison's checkpoints unless
+    ``overwrite``; ``resume`` continues an interrupted comparison there (or reports a finished one).
     """
     config.validate()
     for label in config.strategies:  # fail before any training on a need the testbed cannot serve
         check_servable(label, config.strategy_options)
-    out_dir = _prepare_out_dir(Path(out_dir), overwrite)
+    if resume and overwrite:
+        raise ConfigError("--resume continues the comparison in --out and --overwrite replaces it: choose one")
+    out_dir = Path(out_dir)
     console = console or Console()
-    (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    if resume and _resumable(out_dir, config, console):
+        if _finished(out_dir):
+            return _report_finished(out_dir, console)
+    else:
+        out_dir = _prepare_out_dir(out_dir, overwrite)
+        write_atomically(out_dir / "config.json", json.dumps(dataclasses.asdict(config), indent=2).encode())
     start = time.perf_counter()
     torch.set_num_threads(config.testbed.torch_threads)
+    parts, checkpoints = out_dir / PARTS_DIR, out_dir / CHECKPOINTS_DIR
     with Progress(*_progress_columns(), console=console, transient=False) as progress:
         # 1. one testbed and warm start per seed, shared by all its strategies
         setups = _prepare_seeds(config, progress)
         _share_evaluated_levels([s.testbed for s in setups])
         # 2. the runs
-        parts = out_dir / PARTS_DIR
-        parts.mkdir()
+        parts.mkdir(exist_ok=True)
         jobs = [
             RunJob(
                 index=i,
@@ -104,6 +126,8 @@ def run_comparison(
                 rl=config.rl,
                 strategy_options=config.strategy_options,
                 metrics_path=parts / f"run-{i:04d}.jsonl",
+                checkpoint_dir=checkpoints / f"run-{i:04d}",
+                resume=resume,
             )
             for i, (seed, setup, label) in enumerate(
                 (seed, setup, label)
@@ -111,12 +135,12 @@ def run_comparison(
                 for label in config.strategies
             )
         ]
+        if resume:
+            _report_resumed(jobs, progress.console)
         results = _run_jobs(jobs, config, progress)
     # 3. outputs: metrics merged in run order, summary, plots, report
-    with open(out_dir / "metrics.jsonl", "w") as merged:
-        for job in jobs:
-            merged.write(job.metrics_path.read_text())
-    shutil.rmtree(parts)
+    merged = b"".join(job.metrics_path.read_bytes() for job in jobs)
+    write_atomically(out_dir / "metrics.jsonl", merged)
     caught = [w for r in results for w in r.warnings]
     if caught:
         console.print(
@@ -125,7 +149,12 @@ def run_comparison(
     summary = summarize(results)
     wall = time.perf_counter() - start
     meta = _meta(config, setups, wall)
-    write_outputs(out_dir, results, summary, meta)
+    meta["student_sha256"] = {
+        str(seed): {r.strategy: r.student_sha256 for r in results if r.seed == seed} for seed in config.seeds
+    }
+    write_outputs(out_dir, results, summary, meta)  # summary.json last: a comparison with one is finished
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    shutil.rmtree(parts, ignore_errors=True)
     for line in headline_lines(summary):
         console.print(escape(line))
     print_summary(console, summary)
@@ -135,17 +164,71 @@ def run_comparison(
 
 def _prepare_out_dir(out_dir: Path, overwrite: bool) -> Path:
     summary = out_dir / "summary.json"
-    if summary.exists():
-        if not overwrite:
-            raise ConfigError(
-                f"--out: {out_dir} already holds a summary.json from an earlier comparison; "
-                "pass --overwrite to replace its results, or choose another directory"
-            )
-        summary.unlink()  # a run that fails now must not leave the old summary beside new metrics
+    interrupted = (out_dir / CHECKPOINTS_DIR).exists()
+    if (summary.exists() or interrupted) and not overwrite:
+        held = "a summary.json from an earlier comparison" if summary.exists() else "an interrupted comparison"
+        raise ConfigError(
+            f"--out: {out_dir} already holds {held}; pass --overwrite to replace its results, "
+            + ("--resume to continue it, " if interrupted else "")
+            + "or choose another directory"
+        )
+    summary.unlink(missing_ok=True)  # a run that fails now must not leave the old summary beside new metrics
     out_dir.mkdir(parents=True, exist_ok=True)
-    if (out_dir / PARTS_DIR).exists():  # left by an interrupted comparison
-        shutil.rmtree(out_dir / PARTS_DIR)
+    for leftover in (PARTS_DIR, CHECKPOINTS_DIR):  # left by an interrupted comparison
+        if (out_dir / leftover).exists():
+            shutil.rmtree(out_dir / leftover)
     return out_dir
+
+
+# ----- resuming an interrupted comparison -----
+def _resumable(out_dir: Path, config: ExperimentConfig, console: Console) -> bool:
+    """Whether ``out_dir`` holds a comparison of this ``config`` to resume; a ConfigError naming what differs."""
+    saved_config = out_dir / "config.json"
+    if not saved_config.exists():
+        console.print(f"--resume: {out_dir} holds no comparison yet; starting one")
+        return False
+    try:
+        saved = json.loads(saved_config.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"--resume: cannot read {saved_config} ({exc})") from None
+    differences = fingerprint_mismatch(saved, json.loads(json.dumps(dataclasses.asdict(config))))
+    if differences:
+        raise ConfigError(
+            f"--resume: {saved_config} was written for another comparison: "
+            + "; ".join(d.replace("in the checkpoint", "there") for d in differences)
+            + ". Resume with the same settings, or start afresh (--overwrite or another --out)"
+        )
+    return True
+
+
+def _finished(out_dir: Path) -> bool:
+    return (out_dir / "summary.json").exists() and not (out_dir / CHECKPOINTS_DIR).exists()
+
+
+def _report_finished(out_dir: Path, console: Console) -> dict[str, Any]:
+    """A finished comparison's summary, printed as at its end; nothing is run or written."""
+    shutil.rmtree(out_dir / PARTS_DIR, ignore_errors=True)  # left if the comparison stopped while cleaning up
+    summary = json.loads((out_dir / "summary.json").read_text())["strategies"]
+    console.print(f"--resume: the comparison in {out_dir} is finished; its summary:")
+    for line in headline_lines(summary):
+        console.print(escape(line))
+    print_summary(console, summary)
+    return summary
+
+
+def _report_resumed(jobs: list[RunJob], console: Console) -> None:
+    """Say which runs are done and which continue; a run with neither checkpoint nor result starts afresh."""
+    done = {j.index for j in jobs if j.checkpoint_dir is not None and (j.checkpoint_dir / RESULT_FILE).exists()}
+    going = {
+        j.index for j in jobs if j.checkpoint_dir is not None and (j.checkpoint_dir / CHECKPOINT_FILE).exists()
+    } - done
+    for job in jobs:
+        if job.index not in done | going:
+            job.metrics_path.unlink(missing_ok=True)  # rows of a run killed before its first checkpoint
+    console.print(
+        f"--resume: {len(done)} of {len(jobs)} runs finished, {len(going)} continue from a checkpoint, "
+        f"{len(jobs) - len(done) - len(going)} start afresh"
+    )
 
 
 def _prepare_seeds(config: ExperimentConfig, progress: Progress) -> list[SeedSetup]:
@@ -228,11 +311,11 @@ def execute_job(job: RunJob, on_progress: Callable[[int], None] | None = None) -
             strategy_options=job.strategy_options,
             on_progress=on_progress,
             metrics_path=job.metrics_path,
+            checkpoint_dir=job.checkpoint_dir,
+            resume=job.resume,
         )
-    for w in caught:
-        if issubclass(w.category, GenerationRoundsExhausted):
-            result.warnings.append(str(w.message))
-        else:  # not ours to swallow
+    for w in caught:  # generation-round warnings are in result.warnings (and summarised once at the end)
+        if not issubclass(w.category, GenerationRoundsExhausted):  # not ours to swallow
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return result
 
@@ -373,11 +456,13 @@ def write_outputs(out_dir: Path, results: list[RunResult], summary: dict[str, An
                 if e["step"] in apart:  # levels with too few unseen prompts, not in `overall`
                     row["apart"] = {k: v for k, v in apart[e["step"]].items() if k not in ("step", "rollouts")}
                 f.write(json.dumps(row) + "\n")
-    (out_dir / "summary.json").write_text(json.dumps({"meta": meta, "strategies": summary}, indent=2))
     plot_accuracy_by_level(results, out_dir / "accuracy_by_level.png")
     plot_training_dynamics(results, out_dir / "training_dynamics.png")
     plot_teacher_error(results, out_dir / "teacher_mae.png")
     write_report(out_dir, summary, meta)  # also draws pass_rate_histogram.png from meta["pass_rate_histogram"]
+    # last, and atomically: a summary.json means every output is there
+    summary_text = json.dumps({"meta": meta, "strategies": summary}, indent=2)
+    write_atomically(out_dir / "summary.json", summary_text.encode())
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:

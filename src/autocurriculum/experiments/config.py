@@ -21,7 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autocurriculum.core import build_config, config_section, make_config, option, require
+from autocurriculum.core import (
+    ConfigError,
+    UnknownNameError,
+    build_config,
+    config_section,
+    make_config,
+    option,
+    require,
+)
 from autocurriculum.trainers import GRPOConfig, SFTConfig, TinyGPTConfig
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -200,6 +208,13 @@ class RLConfig:
         6_400, "Evaluate held-out accuracy at 0, whenever rollouts cross a multiple of this, and at the budget's end."
     )
     oracle_samples: int = option(8, "Oracle only: Monte Carlo samples per candidate prompt (not charged).")
+    checkpoint_every: int = option(
+        25,
+        "GRPO steps between two crash-safe checkpoints of a run (student, optimizer, curriculum, every RNG, "
+        "counters, metrics offset), which `--resume` continues bit-identically; 0 writes none. A checkpoint of the "
+        "default run takes under 0.1 s (1.5 MB) against about 0.5 s per step on a CPU, so 25 costs under 1% of the "
+        "run time and a crash loses at most 25 steps.",
+    )
 
     def __post_init__(self) -> None:
         self.validate()
@@ -209,6 +224,7 @@ class RLConfig:
         require(self.prompts_per_step > 0, "prompts_per_step", f"must be > 0, got {self.prompts_per_step}")
         require(self.eval_every > 0, "eval_every", f"must be > 0, got {self.eval_every}")
         require(self.oracle_samples >= 1, "oracle_samples", f"must be >= 1, got {self.oracle_samples}")
+        require(self.checkpoint_every >= 0, "checkpoint_every", f"must be >= 0, got {self.checkpoint_every}")
 
 
 # Fields of the trainer configs the testbed fills in itself (from its tokenizer and task families).
@@ -297,7 +313,11 @@ class ExperimentConfig:
         self._validate_tasks()
         for label in self.strategies:  # an unknown strategy or option fails here, before any training
             name, options = resolve_strategy(label, self.strategy_options)
-            make_config(name, options, source=f"strategy_options.{label}")
+            try:
+                make_config(name, options, source=f"strategy_options.{label}")
+            except UnknownNameError as exc:  # a ConfigError, naming the field the unknown name came from
+                where = "strategies" if name == label else f"strategy_options.{label}.strategy"
+                raise ConfigError(f"{where}: {exc}") from None
 
     def _validate_tasks(self) -> None:
         from autocurriculum.tasks import make_task_family_config
@@ -310,7 +330,10 @@ class ExperimentConfig:
                 f"testbed.task_options.{name}",
                 f"expected a mapping of options, got {options!r}",
             )
-            config = make_task_family_config(name, options, source=f"testbed.task_options.{name}")
+            try:
+                config = make_task_family_config(name, options, source=f"testbed.task_options.{name}")
+            except UnknownNameError as exc:
+                raise ConfigError(f"testbed.tasks: {exc}") from None
             lowest[name] = config.min_level
         reached = [name for name, level in lowest.items() if level <= self.warm_start.max_level]
         require(
@@ -333,7 +356,11 @@ class ExperimentConfig:
 
 def resolve_strategy(label: str, strategy_options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The registered strategy behind ``label`` and its options (a variant names its base with ``strategy``)."""
-    options = dict(strategy_options.get(label, {}))
+    options = strategy_options.get(label, {})
+    require(
+        isinstance(options, Mapping), f"strategy_options.{label}", f"expected a mapping of options, got {options!r}"
+    )
+    options = dict(options)
     return str(options.pop("strategy", label)), options
 
 

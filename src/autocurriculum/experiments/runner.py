@@ -3,18 +3,21 @@
 Read ``run_strategy`` top to bottom: copy the warm start, build the trainer and the curriculum, serve the
 curriculum's declared needs (``wire_harness``), then loop select -> rollout -> verify -> update -> filter ->
 train until the budget is spent, evaluating at 0 rollouts, at every multiple of ``rl.eval_every`` the budget
-crosses, and always at the end.
+crosses, and always at the end. Given a ``checkpoint_dir``, the run saves itself there every
+``rl.checkpoint_every`` steps and when done, and ``resume`` continues it bit-identically (``experiments.checkpoint``).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -23,6 +26,7 @@ from autocurriculum.core import (
     Ability,
     ConfigError,
     Curriculum,
+    GenerationRoundsExhausted,
     GroupOutcome,
     Need,
     collect_batch,
@@ -30,6 +34,15 @@ from autocurriculum.core import (
     make_curriculum,
     require_supported,
     strategy_class,
+)
+from autocurriculum.experiments.checkpoint import (
+    CheckpointError,
+    RunCheckpoint,
+    RunProgress,
+    SavedRun,
+    inexact_resume_reason,
+    run_fingerprint,
+    weights_digest,
 )
 from autocurriculum.experiments.config import RLConfig, resolve_strategy
 from autocurriculum.experiments.testbed import Testbed
@@ -43,6 +56,7 @@ HARNESS = "testbed"
 # What the testbed harness can serve to a strategy (see ``harness_providers``) and what its loop supports.
 TESTBED_SERVES = frozenset({Need.PASS_RATE_ORACLE, Need.STUDENT_FEATURES})
 TESTBED_SUPPORTS = frozenset(Ability)  # filtering with refill, screening, ragged groups
+ORACLE_GENERATOR_OFFSET = 10_000  # the oracle's Monte Carlo generator: testbed.generator(offset), apart from others
 
 
 @dataclass
@@ -61,6 +75,7 @@ class RunResult:
     # accuracy of the levels with too few unseen held-out prompts, at the same checkpoints (not in `overall`)
     evals_apart: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # generation-round warnings (partial batches)
+    student_sha256: str | None = None  # digest of the final student's weights: equal digests, bit-identical weights
 
     @property
     def final_accuracy(self) -> float:
@@ -77,11 +92,16 @@ def run_strategy(
     strategy_options: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
     metrics_path: Path | None = None,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
 ) -> RunResult:
     """Train a copy of ``warm_model`` with GRPO for ``rl.rollouts`` rollouts, prompts chosen by ``strategy``.
 
     ``strategy`` is a strategy name or a variant label defined in ``strategy_options`` (see
     ``resolve_strategy``); results are reported under the label. One step's rollouts must fit the budget.
+    With ``checkpoint_dir``, a checkpoint is written there before the first step and every ``rl.checkpoint_every``
+    steps, and the result when done. ``resume`` then returns a finished run's result, continues an unfinished one
+    from its checkpoint (cutting ``metrics_path`` back to the checkpoint's length) or starts one that has none.
     """
     if rl.rollouts < rl.prompts_per_step * grpo.group_size:
         raise ConfigError(
@@ -89,6 +109,16 @@ def run_strategy(
             f"{rl.prompts_per_step} x {grpo.group_size})"
         )
     torch.set_num_threads(testbed.config.torch_threads)
+    result = RunResult(strategy=strategy, seed=seed)
+
+    # a finished run is not redone
+    checkpoint: RunCheckpoint | None = None
+    if checkpoint_dir is not None:
+        fingerprint = run_fingerprint(testbed, warm_model, strategy, seed, grpo, rl, strategy_options or {})
+        checkpoint = RunCheckpoint(checkpoint_dir, fingerprint)
+        if resume and checkpoint.finished:
+            _cut_metrics_file(metrics_path, checkpoint.restore_result(result), checkpoint.result_path)
+            return result
 
     # the student: a copy of the shared warm start, and its GRPO trainer
     model = copy.deepcopy(warm_model).to(testbed.device)
@@ -98,7 +128,7 @@ def run_strategy(
     pool = testbed.train_pool
     name, options = resolve_strategy(strategy, strategy_options or {})
     curriculum = make_curriculum(name, pool, make_config(name, {"seed": seed, **options}))
-    result = RunResult(strategy=strategy, seed=seed)
+    oracle_generator = testbed.generator(ORACLE_GENERATOR_OFFSET)
     step = 0
 
     def rollout_and_verify(ids: list[str], group_sizes: np.ndarray) -> list[GroupOutcome]:
@@ -119,24 +149,54 @@ def run_strategy(
             )
         return outcomes
 
-    metrics_file = open(metrics_path, "a") if metrics_path is not None else None
+    # the checkpoint to continue from, checked whole before anything is restored or written (held until the end)
+    saved: SavedRun | None = checkpoint.open(resume) if checkpoint is not None else None
+    reason = inexact_resume_reason(curriculum) if saved is not None else None
+    if saved is not None and reason is not None:
+        warnings.warn(f"resuming {saved.path}: the result will not be bit-identical: {reason}", stacklevel=2)
+    metrics_file: TextIO | None = None
     try:
-        wire_harness(curriculum, strategy, harness_providers(testbed, model, grpo, rl, seed, result))
+        providers = harness_providers(testbed, model, grpo, rl, seed, result, oracle_generator)
+        wire_harness(curriculum, strategy, providers)
         run_start = time.perf_counter()
-        _evaluate(testbed, model, result, step)
-        next_eval = rl.eval_every
+        if saved is None:
+            elapsed_before = 0.0
+            _evaluate(testbed, model, result, step)
+            next_eval = rl.eval_every
+        else:  # continue where the checkpoint stopped: every RNG, counter and record as they were
+            progress = saved.restore(trainer, curriculum, result, oracle_generator)
+            step, next_eval, elapsed_before = progress.step, progress.next_eval, progress.elapsed_seconds
+            _cut_metrics_file(metrics_path, progress.metrics_offset, saved.path)
+            if on_progress is not None:
+                on_progress(result.rollouts)
+        metrics_file = open(metrics_path, "a") if metrics_path is not None else None
+
+        def save_checkpoint() -> None:
+            if checkpoint is None:
+                return
+            offset = _sync_metrics_file(metrics_file)
+            elapsed = elapsed_before + time.perf_counter() - run_start
+            checkpoint.save(
+                RunProgress(step, next_eval, elapsed, offset), trainer, curriculum, result, oracle_generator
+            )
+
+        if saved is None and rl.checkpoint_every > 0:
+            save_checkpoint()  # before the first step: records where this run's metrics start
         while result.rollouts < rl.rollouts:
             step_start = time.perf_counter()
             oracle_before = result.oracle_seconds
             # select -> rollout -> verify -> update -> filter, until the batch is full (or the budget is)
-            batch = collect_batch(
-                curriculum,
-                rollout_and_verify,
-                rl.prompts_per_step,
-                grpo.group_size,
-                max_rollouts=rl.rollouts - result.rollouts,
-                merge_payloads=RolloutGroup.concatenate,
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", GenerationRoundsExhausted)
+                batch = collect_batch(
+                    curriculum,
+                    rollout_and_verify,
+                    rl.prompts_per_step,
+                    grpo.group_size,
+                    max_rollouts=rl.rollouts - result.rollouts,
+                    merge_payloads=RolloutGroup.concatenate,
+                )
+            _keep_round_warnings(caught, result)
             if batch.rollouts == 0:
                 raise RuntimeError(f"strategy {strategy!r} generated no rollouts at step {step}")
             # train on the kept groups
@@ -161,16 +221,55 @@ def run_strategy(
             if result.rollouts >= next_eval or result.rollouts >= rl.rollouts:
                 _evaluate(testbed, model, result, step)
                 next_eval = (result.rollouts // rl.eval_every + 1) * rl.eval_every
-        result.wall_seconds = time.perf_counter() - run_start
+            # a checkpoint between two steps (the last step is followed by the result instead)
+            if rl.checkpoint_every > 0 and step % rl.checkpoint_every == 0 and result.rollouts < rl.rollouts:
+                save_checkpoint()
+        result.wall_seconds = elapsed_before + time.perf_counter() - run_start
         teacher = curriculum.teacher_metrics()  # None for strategies without a learned teacher
         if teacher is not None:
             result.teacher = _teacher_report(testbed, model, grpo, rl, seed, curriculum, teacher, result)
         result.curriculum_state = curriculum.state_dict()
+        result.student_sha256 = weights_digest(model)
+        if checkpoint is not None:
+            checkpoint.save_result(result, _sync_metrics_file(metrics_file))
     finally:
         if metrics_file is not None:
             metrics_file.close()
         curriculum.close()  # stops a background teacher thread
+        if checkpoint is not None:
+            checkpoint.release()
     return result
+
+
+def _sync_metrics_file(metrics_file: TextIO | None) -> int:
+    """Flush the metrics rows written so far to disk; their byte length (what a checkpoint records)."""
+    if metrics_file is None:
+        return 0
+    metrics_file.flush()
+    os.fsync(metrics_file.fileno())
+    return os.fstat(metrics_file.fileno()).st_size  # appended to, so its size is where the next row goes
+
+
+def _cut_metrics_file(metrics_path: Path | None, offset: int, checkpoint_path: Path) -> None:
+    """Cut the metrics file back to ``offset`` bytes: rows written after the checkpoint are written again."""
+    if metrics_path is None:
+        return
+    size = metrics_path.stat().st_size if metrics_path.exists() else 0
+    if size < offset:
+        raise CheckpointError(
+            f"{metrics_path}: {size} bytes, but {checkpoint_path} recorded {offset}: the metrics file was truncated "
+            "or replaced since the checkpoint, so resuming would lose rows"
+        )
+    if size > offset:
+        os.truncate(metrics_path, offset)
+
+
+def _keep_round_warnings(caught: list[warnings.WarningMessage], result: RunResult) -> None:
+    """Record generation-round warnings in the result (a checkpoint keeps them) and pass every warning on."""
+    for w in caught:
+        if issubclass(w.category, GenerationRoundsExhausted):
+            result.warnings.append(str(w.message))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 # ----- the harness: what the testbed serves to strategies that declare a need -----
@@ -197,20 +296,30 @@ def _unserved(label: str, need: Need, harness: str, served: frozenset[Need]) -> 
 
 
 def harness_providers(
-    testbed: Testbed, model: TinyGPT, grpo: GRPOConfig, rl: RLConfig, seed: int, result: RunResult
+    testbed: Testbed,
+    model: TinyGPT,
+    grpo: GRPOConfig,
+    rl: RLConfig,
+    seed: int,
+    result: RunResult,
+    oracle_generator: torch.Generator | None = None,
 ) -> dict[Need, Callable[[], Callable[..., Any]]]:
-    """Factories for every need the testbed serves, bound to the run's current ``model``."""
+    """Factories for every need the testbed serves, bound to the run's current ``model``.
+
+    The oracle samples with ``oracle_generator`` (default: a fresh ``testbed.generator(ORACLE_GENERATOR_OFFSET)``);
+    ``run_strategy`` passes its own, so that a checkpoint can save and restore it.
+    """
+    generator = oracle_generator if oracle_generator is not None else testbed.generator(ORACLE_GENERATOR_OFFSET)
     return {
-        Need.PASS_RATE_ORACLE: lambda: _oracle_estimator(testbed, model, grpo, rl, result),
+        Need.PASS_RATE_ORACLE: lambda: _oracle_estimator(testbed, model, grpo, rl, result, generator),
         Need.STUDENT_FEATURES: lambda: _student_features(testbed, model),
     }
 
 
 def _oracle_estimator(
-    testbed: Testbed, model: TinyGPT, grpo: GRPOConfig, rl: RLConfig, result: RunResult
+    testbed: Testbed, model: TinyGPT, grpo: GRPOConfig, rl: RLConfig, result: RunResult, generator: torch.Generator
 ) -> Callable[[Sequence[str]], np.ndarray]:
     """Monte Carlo pass rates under the *current* model; time is recorded, rollouts are not charged."""
-    generator = testbed.generator(10_000)
     pool = testbed.train_pool
 
     def estimate(ids: Sequence[str]) -> np.ndarray:
@@ -272,6 +381,7 @@ def _step_record(
         "step_seconds": step_seconds,
         "oracle_seconds": oracle_seconds,
         **{f"train/{k}": float(v) for k, v in train_metrics.items()},
+        "selected_ids": list(batch.selected_ids),  # every prompt the curriculum chose this step, in order
     }
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import os
 import time
 import warnings
@@ -50,6 +51,7 @@ from autocurriculum.core import (
     Curriculum,
     GenerationRoundsExhausted,
     GroupOutcome,
+    InvalidOutcomeError,
     TaskPool,
     UnsupportedStrategyError,
     require_supported,
@@ -72,19 +74,28 @@ __all__ = [
 ]
 
 
-def _to_success(values: Sequence[float], success_threshold: float | None, where: str) -> np.ndarray:
-    """Rewards for the curriculum: finite values in [0, 1] (binary when a threshold is given); NaN = not applicable."""
-    rewards = success_values(values, success_threshold)
-    if success_threshold is not None:
-        return rewards
-    valid = ~np.isnan(rewards)
-    bad = valid & ((rewards < 0.0) | (rewards > 1.0) | ~np.isfinite(rewards))
-    if bad.any():
-        raise ValueError(
-            f"{where}: reward {rewards[np.flatnonzero(bad)[0]]!r} is outside [0, 1]; pass success_threshold=... "
-            "to turn shaped rewards into a binary success signal for the curriculum"
+def _reward_value(task_id: str, reward: Any, success_threshold: float | None) -> float | None:
+    """One reward as the curriculum reads it (None = not applicable); a bad value is an error naming the task."""
+    if reward is None:
+        return None
+    try:
+        value = float(reward)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidOutcomeError(f"task {task_id!r}: reward {reward!r} is not a number") from None
+    if math.isnan(value):
+        return None  # TRL's "not applicable"
+    if not math.isfinite(value) or (success_threshold is None and not 0.0 <= value <= 1.0):
+        raise InvalidOutcomeError(
+            f"task {task_id!r}: reward {reward!r} is outside [0, 1]; pass success_threshold=... to turn shaped "
+            "rewards into a binary success signal for the curriculum"
         )
-    return rewards
+    return value
+
+
+def _to_success(task_ids: Sequence[str], values: Sequence[Any], success_threshold: float | None) -> np.ndarray:
+    """Rewards for the curriculum: finite values in [0, 1] (binary when a threshold is given); NaN = not applicable."""
+    checked = [_reward_value(t, v, success_threshold) for t, v in zip(task_ids, values, strict=True)]
+    return success_values(checked, success_threshold)
 
 
 def rewards_to_outcomes(
@@ -105,7 +116,7 @@ def rewards_to_outcomes(
     task_ids = [str(t) for t in task_ids]
     if len(task_ids) != len(rewards):
         raise ValueError(f"{len(task_ids)} task ids for {len(rewards)} rewards")
-    values = _to_success(rewards, success_threshold, "curriculum feedback")
+    values = _to_success(task_ids, rewards, success_threshold)
     blocks: list[tuple[str, np.ndarray]] = []
     uniform = group_size > 0 and len(task_ids) % group_size == 0
     if uniform:
@@ -385,8 +396,10 @@ class CurriculumFeedback:
                 f"reward kwargs have no {self.id_column!r} column; the train dataset needs a task id column "
                 f"(pass id_column=... to name yours)"
             )
+        # checked here, before anything is gathered or recorded: a bad reward names its task and changes nothing
+        threshold = self.sampler.success_threshold
         local = [
-            (str(t), None if r is None else float(r)) for t, r in zip(kwargs[self.id_column], rewards, strict=True)
+            (str(t), _reward_value(str(t), r, threshold)) for t, r in zip(kwargs[self.id_column], rewards, strict=True)
         ]
         pairs = self.gather(local)
         state = kwargs.get("trainer_state")
@@ -413,7 +426,6 @@ class CurriculumCheckpointCallback(_trainer_callback_base()):  # type: ignore[mi
             folder.mkdir(parents=True, exist_ok=True)
             self.sampler.save(folder)
         return control
-
 
 
 TRL_SUPPORTS = frozenset({Ability.FILTERS_GROUPS})  # generate-until-full (one process); no screens or ragged groups

@@ -36,6 +36,7 @@ also saves its state to ``data.curriculum.state_path`` and reloads it on start.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -47,6 +48,7 @@ from autocurriculum.core import (
     Ability,
     Curriculum,
     GroupOutcome,
+    InvalidOutcomeError,
     Task,
     TaskPool,
     make_curriculum,
@@ -166,20 +168,21 @@ def outcomes_from_batch(
     The reward of a trajectory is ``non_tensor_batch[success_key]`` when present
     (verl's ``reward_extra_info``, e.g. binary ``acc``), else the sum of its
     ``token_level_scores``. With ``success_threshold`` it becomes ``reward >= threshold``.
+    A reward the curriculum cannot use (None, NaN, a string, out of range) is an ``InvalidOutcomeError``
+    naming the task id.
     """
     non_tensor = batch.non_tensor_batch
     uids = non_tensor["uid"]
     extra = non_tensor["extra_info"]
     if success_key and success_key in non_tensor:
-        values = np.asarray(non_tensor[success_key], dtype=np.float64)
+        rewards = list(non_tensor[success_key])  # converted per group below, so an error can name the task
     elif batch.batch is not None and "token_level_scores" in batch.batch.keys():
-        values = batch.batch["token_level_scores"].sum(dim=-1).detach().cpu().double().numpy()
+        rewards = batch.batch["token_level_scores"].sum(dim=-1).detach().cpu().double().numpy().tolist()
     else:
         raise KeyError(
             f"batch has neither non_tensor_batch[{success_key!r}] nor token_level_scores; "
             "set data.curriculum.success_key to a reward_extra_info key"
         )
-    values = success_values(values, success_threshold)
     groups: dict[Any, list[int]] = {}
     for i, uid in enumerate(uids):
         groups.setdefault(uid, []).append(i)
@@ -187,9 +190,15 @@ def outcomes_from_batch(
     for uid, rows in groups.items():
         task_id = _extra_info_id(extra[rows[0]], id_key, f"group {uid!r}")
         try:
-            outcomes.append(GroupOutcome(task_id, values[rows], step=step))
-        except ValueError as exc:
-            raise ValueError(f"{exc}; set data.curriculum.success_threshold to binarise shaped rewards") from None
+            values = success_values([rewards[i] for i in rows], success_threshold)
+        except InvalidOutcomeError as exc:
+            raise InvalidOutcomeError(f"task {task_id!r}: {exc}") from None
+        try:
+            outcomes.append(GroupOutcome(task_id, values, step=step))
+        except InvalidOutcomeError as exc:  # still an InvalidOutcomeError (a ValueError), with the hint
+            raise InvalidOutcomeError(
+                f"{exc}; set data.curriculum.success_threshold to binarise shaped rewards"
+            ) from None
     return outcomes
 
 
@@ -343,20 +352,39 @@ class CurriculumService:
     def next_ids(self, n: int) -> list[str]:
         return self.curriculum.select(n)
 
-    def report(self, items: Sequence[tuple[str, float]]) -> int:
-        """Add single rollouts; update the curriculum with the groups they complete. Returns groups completed."""
-        done: list[GroupOutcome] = []
+    def report(self, items: Sequence[tuple[str, float | None]]) -> int:
+        """Add single rollouts; update the curriculum with the groups they complete. Returns groups completed.
+
+        All or nothing: a reward that is not a finite number in [0, 1] after ``success_threshold`` (None and NaN
+        included) is an ``InvalidOutcomeError``, an id outside the pool an ``UnknownTaskError``, both naming the
+        task id, and then nothing of ``items`` is recorded: the pending rollouts and the curriculum stay as they were.
+        """
+        checked: list[tuple[str, float]] = []
         for task_id, reward in items:
-            value = float(success_values([reward], self.success_threshold)[0])
-            bucket = self.partial.setdefault(str(task_id), [])
+            task_id = str(task_id)
+            try:
+                value = float(success_values([reward], self.success_threshold)[0])
+            except InvalidOutcomeError as exc:
+                raise InvalidOutcomeError(f"task {task_id!r}: {exc}") from None
+            if not 0.0 <= value <= 1.0:  # NaN fails this too
+                shaped = self.success_threshold is None and math.isfinite(value)  # not for None/NaN
+                hint = "; set success_threshold to binarise shaped rewards" if shaped else ""
+                raise InvalidOutcomeError(f"task {task_id!r}: reward {reward!r} is not a finite value in [0, 1]{hint}")
+            checked.append((task_id, value))
+        self.curriculum.pool.rows_of([task_id for task_id, _ in checked])  # an unknown id raises, naming it
+        partial = {task_id: list(bucket) for task_id, bucket in self.partial.items()}
+        done: list[GroupOutcome] = []
+        for task_id, value in checked:
+            bucket = partial.setdefault(task_id, [])
             bucket.append(value)
             if len(bucket) >= self.group_size:
-                done.append(GroupOutcome(str(task_id), bucket[: self.group_size]))
-                del self.partial[str(task_id)]
+                done.append(GroupOutcome(task_id, bucket[: self.group_size]))
+                del partial[task_id]
         if done:
             self.curriculum.update(done)
-            if self.state_path and self.curriculum.updates_seen % self.save_every == 0:
-                self.save(self.state_path)
+        self.partial = partial  # only once the curriculum has taken the completed groups
+        if done and self.state_path and self.curriculum.updates_seen % self.save_every == 0:
+            self.save(self.state_path)
         return len(done)
 
     def state_dict(self) -> dict[str, Any]:
@@ -423,7 +451,8 @@ def curriculum_reward(
     The score returned to verl is unchanged. The success value reported is
     ``score[success_key]`` for dict scores that have it, else ``score["score"]``
     or the float score (binarise shaped scores with the service's
-    ``success_threshold``). A failed report never fails the reward.
+    ``success_threshold``). A failed report never fails the reward: it is logged
+    as a warning naming the task id, and nothing of it is recorded.
     """
 
     def wrapped(data_source: Any, solution_str: str, ground_truth: Any, extra_info: Any = None, **kwargs: Any) -> Any:
@@ -436,14 +465,17 @@ def curriculum_reward(
         else:
             value = score
         nonlocal client
+        task_id = None
         try:
+            task_id = _extra_info_id(extra_info, id_key, "curriculum_reward")
+            reward = float(success_values([value])[0])  # a plain float for the actor; a non-number raises here
             if client is None:
                 client = CurriculumClient(get_curriculum_actor(actor_name))
-            client.report([(_extra_info_id(extra_info, id_key, "curriculum_reward"), float(value))])
+            client.report([(task_id, reward)])
         except Exception as exc:  # feedback is best effort; a reward must never crash training
             import logging
 
-            logging.getLogger(__name__).warning("curriculum feedback failed: %s", exc)
+            logging.getLogger(__name__).warning("curriculum feedback for task %r failed: %s", task_id, exc)
         return score
 
     wrapped.__name__ = getattr(compute_score, "__name__", "compute_score")

@@ -269,6 +269,14 @@ class PredictorCurriculum(Curriculum):
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state["trained_on"] = np.packbits(self.trained_on)
+        if self.config.features == "student":
+            # features of the student as it was when each row was picked, reused later: state, not a mere cache
+            # (text features are recomputed identically, so they need not be saved)
+            rows = list(self._feature_cache)
+            state["feature_cache"] = {
+                "rows": np.asarray(rows, dtype=np.int64),
+                "features": np.stack([self._feature_cache[r] for r in rows]) if rows else np.zeros((0, 0), np.float32),
+            }
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -277,6 +285,10 @@ class PredictorCurriculum(Curriculum):
             bool
         )
         self._feature_cache.clear()
+        cache = state.get("feature_cache")  # absent for text features, and in states saved before it was kept
+        if cache is not None:
+            for row, vector in zip(np.asarray(cache["rows"]).tolist(), np.asarray(cache["features"]), strict=True):
+                self._feature_cache[int(row)] = vector
 
 
 def _require_prompt_text(pool: TaskSource, strategy: str, probes: int = 64) -> None:

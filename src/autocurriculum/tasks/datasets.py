@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import warnings
 from collections.abc import Iterator, Mapping
@@ -73,7 +74,7 @@ def gsm8k_final_answer(answer: str) -> str | None:
     _, sep, tail = answer.rpartition("####")
     if not sep:
         return None
-    final = tail.strip().replace(",", "")
+    final = tail.replace(",", "").strip()  # strip last: "#### , ," has no answer, not the answer " "
     return final or None
 
 
@@ -109,20 +110,33 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
             yield i, row
     elif path.suffix == ".parquet":
         try:
+            import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError as exc:  # pragma: no cover
             raise DatasetFormatError(f"{path}: reading Parquet needs the `pyarrow` package") from exc
-        for i, row in enumerate(pq.read_table(path).to_pylist(), start=1):
+        try:
+            records = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:  # truncated or not Parquet at all
+            raise DatasetFormatError(f"{path}: not a readable Parquet file ({exc})") from None
+        for i, row in enumerate(records, start=1):
             yield i, row
     elif path.suffix in (".jsonl", ".json"):
-        with path.open(encoding="utf-8") as f:
+        # surrogateescape: an undecodable byte spoils its line only, reported below, not the whole file
+        with path.open(encoding="utf-8", errors="surrogateescape") as f:
             for i, line in enumerate(f, start=1):
                 if not line.strip():
                     continue  # blank lines are layout, not data
                 try:
+                    line.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    yield i, DatasetFormatError(f"invalid UTF-8 at column {exc.start + 1}")
+                    continue
+                try:
                     yield i, json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield i, DatasetFormatError(f"invalid JSON ({exc.msg} at column {exc.colno})")
+                except ValueError as exc:  # numbers Python refuses to parse (more than 4300 digits)
+                    yield i, DatasetFormatError(f"invalid JSON ({exc})")
     else:
         raise DatasetFormatError(f"{path}: unsupported file type; use .jsonl, .parquet or a `datasets` folder")
 
@@ -136,13 +150,28 @@ def _detect_layout(row: Mapping[str, Any]) -> Layout | None:
 
 
 def _level(value: Any) -> float | None:
+    level = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        try:
+            level = float(value)
+        except OverflowError:  # an int beyond float range, e.g. 10**400
+            level = math.inf
+    elif isinstance(value, str):
         match = re.search(r"\d+(\.\d+)?", value)
         if match:
-            return float(match.group())
-    return None
+            level = float(match.group())
+    if level is not None and not math.isfinite(level):  # a NaN knob would read as "no level" downstream
+        raise DatasetFormatError(f"field 'level' is not a finite number, got {value!r:.40}")
+    return level
+
+
+def _unicode(name: str, value: str) -> str:
+    """``value`` if it is valid Unicode; JSON escapes can smuggle in lone surrogates that no encoder accepts."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DatasetFormatError(f"field {name!r} holds a lone surrogate at position {exc.start}") from None
+    return value
 
 
 def _task_from_row(
@@ -152,7 +181,7 @@ def _task_from_row(
         value = row.get(name)
         if not isinstance(value, str) or not value.strip():
             raise DatasetFormatError(f"field {name!r} is missing or not a non-empty string")
-        return value
+        return _unicode(name, value)
 
     knobs: dict[str, float] = {}
     if layout == "gsm8k":
@@ -166,22 +195,22 @@ def _task_from_row(
         prompt = text("problem")
         given = row.get("answer")
         solution = row.get("solution")
-        answer = given.strip() if isinstance(given, str) and given.strip() else None
+        answer = _unicode("answer", given.strip()) if isinstance(given, str) and given.strip() else None
         if answer is None:
             answer = extract_boxed(text("solution"))
         if answer is None:
             raise DatasetFormatError("field 'solution' has no balanced \\boxed{...} final answer")
-        demonstration = solution if isinstance(solution, str) else None
+        demonstration = _unicode("solution", solution) if isinstance(solution, str) else None
         level = _level(row.get("level"))
         if level is not None:
             knobs["level"] = level
         subject = row.get("type") or row.get("subject")
-        default_category = str(subject) if subject else "math"
+        default_category = _unicode("type", str(subject)) if subject else "math"
     fields = [id_field] if id_field else [f for f in ID_FIELDS if f in row]
     if id_field and row.get(id_field) in (None, ""):
         raise DatasetFormatError(f"id field {id_field!r} is missing or empty")
     if fields and row.get(fields[0]) not in (None, ""):
-        task_id = str(row[fields[0]])
+        task_id = _unicode(fields[0], str(row[fields[0]]))
     else:
         task_id = f"{stem}:{hashlib.sha1(prompt.encode('utf-8')).hexdigest()[:12]}"
     return Task(
@@ -202,6 +231,18 @@ def read_tasks(
     category: str | None = None,
 ) -> tuple[list[Task], list[RowProblem]]:
     """Tasks of one file (or saved ``datasets`` folder) and the problems found, in file order."""
+    return _read_tasks(path, layout, id_field, on_error, category, seen={})
+
+
+def _read_tasks(
+    path: str | Path,
+    layout: Layout,
+    id_field: str | None,
+    on_error: Literal["raise", "skip"],
+    category: str | None,
+    seen: dict[str, tuple[str, int]],
+) -> tuple[list[Task], list[RowProblem]]:
+    """``read_tasks`` with ``seen`` (task id -> file and line of its row) shared across the files of one pool."""
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     path = Path(path)
@@ -209,7 +250,6 @@ def read_tasks(
         raise FileNotFoundError(f"{path}: no such file or folder")
     tasks: list[Task] = []
     problems: list[RowProblem] = []
-    seen: dict[str, int] = {}
     resolved: Layout | None = None if layout == "auto" else layout
     for line, row in _rows(path):
         try:
@@ -223,17 +263,20 @@ def read_tasks(
                     f"cannot tell the layout from fields {sorted(row)}; expected question/answer (gsm8k) "
                     "or problem/solution (math)"
                 )
-            resolved = resolved or row_layout  # the first good row fixes the layout of the file
             task = _task_from_row(row, row_layout, path.stem, id_field, category)
             if task.task_id in seen:
-                raise DatasetFormatError(f"duplicate task id {task.task_id!r} (first at line {seen[task.task_id]})")
+                file, first = seen[task.task_id]
+                where = f"line {first}" if file == str(path) else f"{file}:{first}"
+                raise DatasetFormatError(f"duplicate task id {task.task_id!r} (first at {where})")
         except DatasetFormatError as exc:
             problem = RowProblem(str(path), line, str(exc))
             if on_error == "raise":
                 raise DatasetFormatError(f"{problem} (pass on_error='skip' to skip malformed rows)") from None
             problems.append(problem)
             continue
-        seen[task.task_id] = line
+        # the first good row fixes the layout of the file (a malformed row of another layout must not)
+        resolved = resolved or row_layout
+        seen[task.task_id] = (str(path), line)
         tasks.append(task)
     return tasks, problems
 
@@ -245,24 +288,23 @@ def load_task_pool(
     on_error: Literal["raise", "skip"] = "raise",
     category: str | None = None,
 ) -> TaskPool:
-    """A ``TaskPool`` from one or more files; skipped rows are listed in a ``MalformedRowsWarning``."""
+    """A ``TaskPool`` from one or more files; skipped rows are listed in a ``MalformedRowsWarning``.
+
+    A task id already read from an earlier file is a malformed row like a duplicate within one file.
+    """
     if not paths:
         raise ValueError("load_task_pool() needs at least one path")
     tasks: list[Task] = []
     problems: list[RowProblem] = []
+    seen: dict[str, tuple[str, int]] = {}
     for path in paths:
-        file_tasks, file_problems = read_tasks(path, layout, id_field, on_error, category)
+        file_tasks, file_problems = _read_tasks(path, layout, id_field, on_error, category, seen)
         tasks.extend(file_tasks)
         problems.extend(file_problems)
     if problems:
         shown = "\n  ".join(str(p) for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         warnings.warn(f"skipped {len(problems)} malformed row(s):\n  {shown}{more}", MalformedRowsWarning, stacklevel=2)
-    ids: dict[str, str] = {}
-    for task in tasks:  # the same id in two files is ambiguous too
-        if task.task_id in ids:
-            raise DatasetFormatError(f"task id {task.task_id!r} appears in more than one file; use id_field=...")
-        ids[task.task_id] = task.task_id
     return TaskPool(tasks)
 
 
