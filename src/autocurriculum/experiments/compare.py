@@ -465,11 +465,18 @@ def write_outputs(out_dir: Path, results: list[RunResult], summary: dict[str, An
     write_atomically(out_dir / "summary.json", summary_text.encode())
 
 
+# the columns a terminal has room for; report.md holds the whole table
+TERMINAL_COLUMNS = ("strategy", "final acc.", "rollouts needed", "effective-group ratio", "selection overhead")
+
+
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
     rows = summary_table(summary)
-    table = Table(title=escape("Strategies at equal rollout budget (median [min, max] over seeds)"))
-    for header in rows[0]:
-        table.add_column(header)
+    keep = [i for i, header in enumerate(rows[0]) if header.startswith(TERMINAL_COLUMNS)]
+    table = Table(
+        title=escape("Ranked at equal rollout budget (median [min, max] over seeds; all columns in report.md)")
+    )
+    for i in keep:
+        table.add_column(rows[0][i])
     for row in rows[1:]:
-        table.add_row(*(escape(cell) for cell in row))
+        table.add_row(*(escape(row[i]) for i in keep))
     console.print(table)
