@@ -72,23 +72,20 @@ def require_supported(
         )
 
 
+def _members_by_name(kind: type[enum.Enum], names: Iterable[str], field: str, plural: str) -> frozenset:
+    valid = {member.value: member for member in kind}
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        noun = kind.__name__.lower()
+        raise ConfigError(f"{field}: unknown {noun} {unknown[0]!r}; known {plural}: {', '.join(sorted(valid))}")
+    return frozenset(valid[name] for name in names)
+
+
 def abilities_from_names(names: Iterable[str], field: str = "abilities") -> frozenset[Ability]:
     """Abilities by their names (as a trainer's config or a remote service lists them); unknown names are refused."""
-    valid = {a.value: a for a in Ability}
-    found = set()
-    for name in names:
-        if name not in valid:
-            raise ConfigError(f"{field}: unknown ability {name!r}; known abilities: {', '.join(sorted(valid))}")
-        found.add(valid[name])
-    return frozenset(found)
+    return _members_by_name(Ability, list(names), field, "abilities")
 
 
 def needs_from_names(names: Iterable[str], field: str = "needs") -> frozenset[Need]:
     """Needs by their names; unknown names are refused with the known ones."""
-    valid = {n.value: n for n in Need}
-    found = set()
-    for name in names:
-        if name not in valid:
-            raise ConfigError(f"{field}: unknown need {name!r}; known needs: {', '.join(sorted(valid))}")
-        found.add(valid[name])
-    return frozenset(found)
+    return _members_by_name(Need, list(names), field, "needs")

@@ -7,10 +7,13 @@ revisited.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.config import option
+from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
 from autocurriculum.core.errors import ConfigError
 from autocurriculum.core.task import TaskSource
 
@@ -70,3 +73,36 @@ def boltzmann(values: np.ndarray, temperature: float, uniform_mix: float = 0.0) 
     weights = np.exp(logits - logits.max())
     probs = weights / weights.sum()
     return (1 - uniform_mix) * probs + uniform_mix / probs.size
+
+
+@dataclass
+class CategoryConfig(CurriculumConfig):
+    by_level: bool = option(
+        True, "Arms (SEC's categories, DUMP's distributions, TSCL's tasks) are (family, level) pairs; false: family."
+    )
+
+
+class CategoryCurriculum(Curriculum):
+    """Draw each slot's category from ``category_probabilities()``, then a prompt uniformly inside it.
+
+    The shared half of the category bandits (SEC, DUMP, learning progress); each supplies the probabilities.
+    """
+
+    config_class = CategoryConfig
+    config: CategoryConfig
+
+    def __init__(self, pool: TaskSource, config: CategoryConfig | None = None):
+        super().__init__(pool, config)
+        self.category_codes, self.category_names = category_of_rows(pool, self.config.by_level)
+        self.rows_by_category = [np.flatnonzero(self.category_codes == c) for c in range(len(self.category_names))]
+
+    def category_probabilities(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _select_rows(self, n: int) -> np.ndarray:
+        categories = self.rng.choice(len(self.category_names), size=n, p=self.category_probabilities())
+        rows = np.empty(n, dtype=np.int64)
+        for category in np.unique(categories):
+            slots = np.flatnonzero(categories == category)
+            rows[slots] = self.uniform_rows(slots.size, self.rows_by_category[category])
+        return rows

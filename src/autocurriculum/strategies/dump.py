@@ -26,19 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, option, register_strategy, require
-from autocurriculum.core.categories import boltzmann, category_of_rows
+from autocurriculum.core import GroupOutcome, option, register_strategy, require
+from autocurriculum.core.categories import CategoryConfig, CategoryCurriculum, boltzmann
 from autocurriculum.core.windows import ArmWindows
 
 
 @dataclass
-class DUMPConfig(CurriculumConfig):
+class DUMPConfig(CategoryConfig):
     window: int = option(300, "Sliding window of |advantage| values kept per distribution (DUMP code: 300).")
     exploration_weight: float = option(
         1.0, "Weight c of the UCB bonus c * sqrt(2 ln(sum n + 1) / (n_j + 1)) (DUMP code: 1.0)."
     )
     temperature: float = option(0.1, "Softmax temperature over UCB scores (DUMP code: 0.1).")
-    by_level: bool = option(True, "Distributions are (family, level) pairs; false uses the family alone.")
 
     def validate(self) -> None:
         super().validate()
@@ -48,14 +47,12 @@ class DUMPConfig(CurriculumConfig):
 
 
 @register_strategy("dump")
-class DUMPCurriculum(Curriculum):
+class DUMPCurriculum(CategoryCurriculum):
     config_class = DUMPConfig
     config: DUMPConfig
 
     def __init__(self, pool, config: DUMPConfig | None = None):
         super().__init__(pool, config)
-        self.category_codes, self.category_names = category_of_rows(pool, self.config.by_level)
-        self.rows_by_category = [np.flatnonzero(self.category_codes == c) for c in range(len(self.category_names))]
         self.windows = ArmWindows(len(self.category_names), self.config.window)
 
     def ucb_scores(self) -> np.ndarray:
@@ -65,14 +62,6 @@ class DUMPCurriculum(Curriculum):
 
     def category_probabilities(self) -> np.ndarray:
         return boltzmann(self.ucb_scores(), self.config.temperature)
-
-    def _select_rows(self, n: int) -> np.ndarray:
-        categories = self.rng.choice(len(self.category_names), size=n, p=self.category_probabilities())
-        rows = np.empty(n, dtype=np.int64)
-        for category in np.unique(categories):
-            slots = np.flatnonzero(categories == category)
-            rows[slots] = self.uniform_rows(slots.size, self.rows_by_category[category])
-        return rows
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         self.windows.push(

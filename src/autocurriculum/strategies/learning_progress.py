@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, option, register_strategy, require
-from autocurriculum.core.categories import boltzmann, category_of_rows
+from autocurriculum.core import GroupOutcome, option, register_strategy, require
+from autocurriculum.core.categories import CategoryConfig, CategoryCurriculum, boltzmann
 from autocurriculum.core.outcome import successes_and_trials
 from autocurriculum.core.windows import WindowedLearningProgress
 
@@ -40,7 +40,7 @@ UNSCORED_PROGRESS = 1.0  # TSCL code: an arm without a slope yet counts as the f
 
 
 @dataclass
-class LearningProgressConfig(CurriculumConfig):
+class LearningProgressConfig(CategoryConfig):
     window: int = option(10, "Scores per category in the slope regression, K (TSCL code: --window_size 10).")
     exploration: str = option(
         "boltzmann", "Category choice from |slope|: 'boltzmann' (softmax) or 'epsilon' (greedy); TSCL uses both."
@@ -51,7 +51,6 @@ class LearningProgressConfig(CurriculumConfig):
     epsilon: float = option(
         0.1, "Share of the category distribution spread uniformly, in both modes (TSCL code: --epsilon 0.1)."
     )
-    by_level: bool = option(True, "Categories are (family, level) pairs; false uses the family alone.")
 
     def validate(self) -> None:
         super().validate()
@@ -66,14 +65,12 @@ class LearningProgressConfig(CurriculumConfig):
 
 
 @register_strategy("learning-progress")
-class LearningProgressCurriculum(Curriculum):
+class LearningProgressCurriculum(CategoryCurriculum):
     config_class = LearningProgressConfig
     config: LearningProgressConfig
 
     def __init__(self, pool, config: LearningProgressConfig | None = None):
         super().__init__(pool, config)
-        self.category_codes, self.category_names = category_of_rows(pool, self.config.by_level)
-        self.rows_by_category = [np.flatnonzero(self.category_codes == c) for c in range(len(self.category_names))]
         self.progress = WindowedLearningProgress(len(self.category_names), self.config.window)
 
     def category_probabilities(self) -> np.ndarray:
@@ -83,14 +80,6 @@ class LearningProgressCurriculum(Curriculum):
         greedy = (progress == progress.max()).astype(np.float64)
         greedy /= greedy.sum()
         return (1 - self.config.epsilon) * greedy + self.config.epsilon / greedy.size
-
-    def _select_rows(self, n: int) -> np.ndarray:
-        categories = self.rng.choice(len(self.category_names), size=n, p=self.category_probabilities())
-        rows = np.empty(n, dtype=np.int64)
-        for category in np.unique(categories):
-            slots = np.flatnonzero(categories == category)
-            rows[slots] = self.uniform_rows(slots.size, self.rows_by_category[category])
-        return rows
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         self.progress.observe(

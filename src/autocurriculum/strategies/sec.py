@@ -14,18 +14,22 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.core import Curriculum, CurriculumConfig, GroupOutcome, option, register_strategy, require
-from autocurriculum.core.categories import CategoryValues, boltzmann, category_of_rows
+from autocurriculum.core import GroupOutcome, option, register_strategy, require
+from autocurriculum.core.categories import (
+    CategoryConfig,
+    CategoryCurriculum,
+    CategoryValues,
+    boltzmann,
+)
 
 
 @dataclass
-class SECConfig(CurriculumConfig):
+class SECConfig(CategoryConfig):
     rate: float = option(0.3, "TD(0) step size alpha for each category's value.")
     temperature: float = option(0.2, "Boltzmann temperature over category values (mean |advantage| lies in [0, 1]).")
     uniform_mix: float = option(
         0.05, "Share of the sampling distribution spread uniformly, so written-off categories are re-checked."
     )
-    by_level: bool = option(True, "Categories are (family, level) pairs; false uses the family alone.")
 
     def validate(self) -> None:
         super().validate()
@@ -35,26 +39,16 @@ class SECConfig(CurriculumConfig):
 
 
 @register_strategy("sec")
-class SECCurriculum(Curriculum):
+class SECCurriculum(CategoryCurriculum):
     config_class = SECConfig
     config: SECConfig
 
     def __init__(self, pool, config: SECConfig | None = None):
         super().__init__(pool, config)
-        self.category_codes, self.category_names = category_of_rows(pool, self.config.by_level)
-        self.rows_by_category = [np.flatnonzero(self.category_codes == c) for c in range(len(self.category_names))]
         self.values = CategoryValues(len(self.category_names), self.config.rate)
 
     def category_probabilities(self) -> np.ndarray:
         return boltzmann(self.values.values, self.config.temperature, self.config.uniform_mix)
-
-    def _select_rows(self, n: int) -> np.ndarray:
-        categories = self.rng.choice(len(self.category_names), size=n, p=self.category_probabilities())
-        rows = np.empty(n, dtype=np.int64)
-        for category in np.unique(categories):
-            slots = np.flatnonzero(categories == category)
-            rows[slots] = self.uniform_rows(slots.size, self.rows_by_category[category])
-        return rows
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
         self.values.update(self.category_codes[rows], np.array([o.mean_abs_advantage() for o in outcomes]))
