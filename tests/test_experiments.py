@@ -174,3 +174,5 @@ def test_screening_allocating_and_skipping_strategies_run_on_the_testbed_within_
     assert sum(r["screening_rollouts"] for r in rows if r["strategy"] == "speed") > 0
     assert max(r["group_size_max"] for r in rows if r["strategy"] == "knapsack") > config.grpo.group_size
     assert all(r["screening_rollouts"] == 0 for r in rows if r["strategy"] != "speed")
+    assert all(0 <= r["informative_rollouts"] <= r["rollouts"] for r in rows)
+    assert 0.0 <= summary["knapsack"]["informative_rollout_fraction"]["median"] <= 1.0

@@ -370,6 +370,8 @@ def _step_record(
         "zero_variance_fraction": float(np.mean(zero_var)) if zero_var else 0.0,
         "effective_group_ratio": float(np.mean([not g.is_zero_variance for g in batch.kept])) if batch.kept else 0.0,
         "screening_rollouts": batch.screening_rollouts,
+        # rollouts in trained groups with unequal rewards: what allocating strategies try to raise
+        "informative_rollouts": sum(g.group_size for g in batch.kept if not g.is_zero_variance),
         "group_size_mean": float(np.mean([g.group_size for g in batch.kept])) if batch.kept else 0.0,
         "group_size_max": max((g.group_size for g in batch.kept), default=0),
         "mean_reward": float(np.mean([g.pass_rate for g in generated])) if generated else 0.0,

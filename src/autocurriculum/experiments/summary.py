@@ -150,6 +150,7 @@ def summarize(
             for r in runs
         ]
         screening = [sum(s.get("screening_rollouts", 0) for s in r.steps) / max(r.rollouts, 1) for r in runs]
+        informative = [sum(s.get("informative_rollouts", 0) for s in r.steps) / max(r.rollouts, 1) for r in runs]
         per_trained = [r.rollouts / max(t, 1) for r, t in zip(runs, trained, strict=True)]
         summary[name] = {
             "initial_accuracy": spread([r.evals[0]["overall"] for r in runs]),
@@ -168,6 +169,7 @@ def summarize(
             "zero_variance_fraction": spread(zero_var),
             "effective_group_ratio": spread(effective),
             "screening_rollout_fraction": spread(screening),
+            "informative_rollout_fraction": spread(informative),
             "rollouts_per_trained_group": spread(per_trained),
             "selection_overhead_fraction": spread(overhead),
             "train_steps": spread([len(r.steps) for r in runs]),
