@@ -153,7 +153,10 @@ def list_strategies() -> None:
     table.add_column("options (default): help")
     for name in strategy_names():
         cls = strategy_class(name)
-        defaults = {f.name: f.default for f in dataclasses.fields(cls.config_class)}
+        defaults = {
+            f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+            for f in dataclasses.fields(cls.config_class)
+        }
         opts = "\n".join(f"{k} ({defaults[k]}): {h}" for k, h in field_help(cls.config_class).items())
         declared = sorted(n.value for n in cls.needs) + sorted(a.value for a in cls.abilities)
         table.add_row(name, "\n".join(declared) or "-", opts)
