@@ -40,7 +40,13 @@ from autocurriculum.core.errors import (
 )
 from autocurriculum.core.gaussian_mixture import AICMixtureFitter, GaussianMixture, fit_by_aic, fit_gaussian_mixture
 from autocurriculum.core.group_variance import max_group_variance, normalized_group_variance, normalized_reward_variance
-from autocurriculum.core.outcome import GroupOutcome, success_values, successes_and_trials, zero_variance_fraction
+from autocurriculum.core.outcome import (
+    GroupOutcome,
+    success_values,
+    successes_and_trials,
+    zero_variance_fraction,
+    zero_variance_mask,
+)
 from autocurriculum.core.priority_bank import PriorityBank
 from autocurriculum.core.registry import (
     make_config,
@@ -130,4 +136,5 @@ __all__ = [
     "success_values",
     "successes_and_trials",
     "zero_variance_fraction",
+    "zero_variance_mask",
 ]

@@ -164,3 +164,13 @@ def successes_and_trials(outcomes: Sequence[GroupOutcome]) -> tuple[np.ndarray, 
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     sums = np.add.reduceat(np.concatenate([o.rewards for o in outcomes]), starts)
     return sums, sizes.astype(np.float64)
+
+
+def zero_variance_mask(outcomes: Sequence[GroupOutcome]) -> np.ndarray:
+    """Which groups have all-equal rewards, in one vectorised pass (``GroupOutcome.is_zero_variance`` for many)."""
+    if not outcomes:
+        return np.zeros(0, dtype=bool)
+    sizes = np.fromiter((o.rewards.size for o in outcomes), dtype=np.int64, count=len(outcomes))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rewards = np.concatenate([o.rewards for o in outcomes])
+    return np.maximum.reduceat(rewards, starts) == np.minimum.reduceat(rewards, starts)

@@ -30,8 +30,15 @@ class ZeroVarianceStreaks:
 
     def observe(self, rows: np.ndarray, pass_rates: np.ndarray) -> None:
         """Fold in groups in order (a row repeated in one batch is applied once per group)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        pass_rates = np.asarray(pass_rates, dtype=np.float64)
         limit = np.iinfo(np.int16).max
-        for row, rate in zip(np.asarray(rows, dtype=np.int64), np.asarray(pass_rates, dtype=np.float64), strict=True):
+        if np.unique(rows).size == rows.size:  # the usual batch: every row once, so one vectorised step
+            easy, hard = pass_rates >= self.easy_at, pass_rates <= self.hard_at
+            self.easy[rows] = np.where(easy, np.minimum(self.easy[rows].astype(np.int32) + 1, limit), 0)
+            self.hard[rows] = np.where(hard, np.minimum(self.hard[rows].astype(np.int32) + 1, limit), 0)
+            return
+        for row, rate in zip(rows, pass_rates, strict=True):
             easy, hard = rate >= self.easy_at, rate <= self.hard_at
             self.easy[row] = min(int(self.easy[row]) + 1, limit) if easy else 0
             self.hard[row] = min(int(self.hard[row]) + 1, limit) if hard else 0

@@ -460,6 +460,8 @@ def _concatenate_outputs(parts: list[dict[str, Any]], pad_token_id: int | None) 
     """Join groups from several generation rounds, re-padding prompts on the left and completions on the right."""
     import torch
 
+    from autocurriculum.trainers.sequences import right_pad
+
     joined: dict[str, Any] = {}
     for key in parts[0]:
         values = [p[key] for p in parts]
@@ -468,11 +470,12 @@ def _concatenate_outputs(parts: list[dict[str, Any]], pad_token_id: int | None) 
             continue
         width = max(v.shape[1] for v in values)
         fill = (pad_token_id or 0) if key.endswith("_ids") else 0
-        padded = []
-        for v in values:
-            pad = v.new_full((v.shape[0], width - v.shape[1]), fill)
-            padded.append(torch.cat([pad, v], dim=1) if key in _PADDED_LEFT else torch.cat([v, pad], dim=1))
-        joined[key] = torch.cat(padded)
+        if key in _PADDED_LEFT:
+            joined[key] = torch.cat(
+                [torch.cat([v.new_full((v.shape[0], width - v.shape[1]), fill), v], 1) for v in values]
+            )
+        else:
+            joined[key] = right_pad(values, width, fill)
     joined["num_items_in_batch"] = joined["completion_mask"].sum()
     return joined
 

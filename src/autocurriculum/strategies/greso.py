@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from autocurriculum.core import GroupOutcome, option, register_strategy, require
+from autocurriculum.core.outcome import successes_and_trials, zero_variance_mask
 from autocurriculum.core.streaks import ZeroVarianceStreaks
 from autocurriculum.strategies.dynamic_sampling import DynamicSamplingConfig, DynamicSamplingCurriculum
 
@@ -105,11 +106,12 @@ class GRESOCurriculum(DynamicSamplingCurriculum):
         return max(needed, math.ceil(needed / max(1.0 - self.zero_variance_rate, 0.05) * 1.25))
 
     def _observe(self, rows: np.ndarray, outcomes: list[GroupOutcome]) -> None:
-        rates = np.array([o.pass_rate for o in outcomes])
+        successes, trials = successes_and_trials(outcomes)
+        rates = successes / trials
         self.streaks.observe(rows, rates)
         easy_share = float(np.mean(rates >= self.config.easy_at))
         hard_share = float(np.mean(rates <= self.config.hard_at))
-        self.zero_variance_rate = float(np.mean([o.is_zero_variance for o in outcomes]))
+        self.zero_variance_rate = float(zero_variance_mask(outcomes).mean())
         target = self.config.target_zero_variance
         self.p_easy = self._adjust(self.p_easy, easy_share, target / 3)
         self.p_hard = self._adjust(self.p_hard, hard_share, 2 * target / 3)
