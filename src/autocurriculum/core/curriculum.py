@@ -105,12 +105,15 @@ class Curriculum:
     # ----- selection (before rollout) -----
     def select(self, n: int) -> list[str]:
         """Exactly ``n`` task ids to roll out next (repeats allowed only if ``n`` exceeds the pool)."""
+        return self.pool.ids_of(self._checked_rows(n))
+
+    def _checked_rows(self, n: int) -> np.ndarray:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"select(n): n must be a positive integer, got {n!r}")
         rows = np.asarray(self._select_rows(int(n)), dtype=np.int64)
         if rows.shape != (n,):
             raise RuntimeError(f"strategy {self.name!r} returned {rows.size} rows for select({n})")
-        return self.pool.ids_of(rows)
+        return rows
 
     def _select_rows(self, n: int) -> np.ndarray:
         raise NotImplementedError
@@ -123,11 +126,12 @@ class Curriculum:
         """
         if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)) or group_size < 1:
             raise ValueError(f"plan(n, group_size): group_size must be a positive integer, got {group_size!r}")
-        ids = self.select(n)
+        rows = self._checked_rows(n)
+        ids = self.pool.ids_of(rows)
         if Ability.ALLOCATES not in self.abilities:
             return RolloutPlan(ids, np.full(len(ids), int(group_size), dtype=np.int64))
         budget = len(ids) * int(group_size)
-        sizes = np.asarray(self._allocate(self.pool.rows_of(ids), budget), dtype=np.int64)
+        sizes = np.asarray(self._allocate(rows, budget), dtype=np.int64)
         if sizes.shape != (len(ids),) or (sizes < 1).any() or int(sizes.sum()) != budget:
             raise AllocationError(
                 f"strategy {self.name!r} allocated group sizes {sizes.tolist()} to {len(ids)} prompts: they must "
