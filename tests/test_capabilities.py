@@ -50,13 +50,13 @@ def test_trl_adapter_refuses_what_trl_cannot_run(name: str, ability: str) -> Non
 
 
 def test_verl_paths_refuse_what_they_cannot_run(tmp_path: Path) -> None:
-    from autocurriculum.integrations.verl import CurriculumService
+    from autocurriculum.integrations.verl import dataset_curriculum_service
 
     with pytest.raises(UnsupportedStrategyError, match=r"'dynamic-sampling' filters groups.*verl >= 0.8"):
-        CurriculumService("dynamic-sampling", pool())
+        dataset_curriculum_service(pool(), {"strategy": "dynamic-sampling", "local": True})
     with pytest.raises(UnsupportedStrategyError, match=r"'knapsack' allocates.*verl >= 0.8"):
-        CurriculumService("knapsack", pool())
-    assert CurriculumService("thompson", pool()).curriculum.name == "thompson"
+        dataset_curriculum_service(pool(), {"strategy": "knapsack", "local": True})
+    assert dataset_curriculum_service(pool(), {"strategy": "thompson", "local": True}).curriculum.name == "thompson"
 
 
 def test_allocation_that_misses_the_budget_is_refused_with_the_sizes() -> None:

@@ -340,11 +340,10 @@ def test_rewards_to_outcomes_never_builds_a_bad_group(rewards: list[Any]) -> Non
 
 # ----------------------------------------------------------------- verl (the parts that need no verl)
 from autocurriculum.integrations.verl import (  # noqa: E402 - after the TRL skip on purpose: verl's parts always run
-    CurriculumClient,
-    CurriculumService,
     _SamplerLogic,
     curriculum_reward,
 )
+from autocurriculum.service import CurriculumService, RolloutGrouping  # noqa: E402
 
 VERL_GROUP = 2
 
@@ -390,7 +389,8 @@ def services() -> Any:
 
     def get(name: str, threshold: float | None) -> CurriculumService:
         if (name, threshold) not in made:
-            made[name, threshold] = CurriculumService(name, POOL, {"seed": 1}, VERL_GROUP, success_threshold=threshold)
+            grouping = RolloutGrouping(VERL_GROUP, success_threshold=threshold)
+            made[name, threshold] = CurriculumService.create(name, POOL, {"seed": 1}, rollouts=grouping)
         return made[name, threshold]
 
     yield get
@@ -415,16 +415,16 @@ def test_verl_service_report_is_all_or_nothing(
     reward or an unknown id raises naming that id and records nothing (state, pending groups); a good batch
     completes exactly the groups a model of the buckets predicts."""
     service = services(name, threshold)
-    client = CurriculumClient(service)
     for items in batches:
         bad_id = _first_bad(items, threshold)
         before, seen = _service_state(service), service.curriculum.groups_seen
-        pending = {t: list(v) for t, v in service.partial.items()}
+        pending = {t: list(v) for t, v in service.rollout_groups.pending.items()}
         if bad_id is not None:
             with pytest.raises((InvalidOutcomeError, UnknownTaskError)) as info:
-                client.report(items)
+                service.report_rollouts(items)
             assert repr(bad_id) in str(info.value), str(info.value)
             assert _service_state(service) == before and service.curriculum.groups_seen == seen
+            assert service.rollout_groups.pending == pending  # the pending rollouts are untouched too
             continue
         expected = 0
         for task_id, _ in items:
@@ -432,9 +432,9 @@ def test_verl_service_report_is_all_or_nothing(
             if len(pending[task_id]) == VERL_GROUP:
                 expected += 1
                 del pending[task_id]
-        assert client.report(items) == expected
+        assert service.report_rollouts(items) == expected
         assert service.curriculum.groups_seen == seen + expected
-        assert {t: len(v) for t, v in service.partial.items()} == {t: len(v) for t, v in pending.items()}
+        assert {t: len(v) for t, v in service.rollout_groups.pending.items()} == {t: len(v) for t, v in pending.items()}
 
 
 @given(score=st.one_of(GOOD, BAD, st.dictionaries(st.sampled_from(["acc", "score"]), st.one_of(GOOD, BAD))))
@@ -448,7 +448,7 @@ def test_verl_reward_wrapper_returns_the_score_and_names_the_task_when_feedback_
     """100 examples (+ 3 pinned): whatever compute_score returns goes back to verl unchanged; a score the
     curriculum cannot use is logged naming the task id and records nothing."""
     service = services("thompson", None)
-    wrapped = curriculum_reward(lambda *a, **k: score, client=CurriculumClient(service))
+    wrapped = curriculum_reward(lambda *a, **k: score, service=service)
     before = _service_state(service)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="autocurriculum.integrations.verl"):

@@ -1,12 +1,15 @@
-"""verl adapter against verl's real classes, where verl imports (`make test-verl` builds .venv-verl, verl 0.7.1).
+"""verl adapter against verl's real classes, where verl imports.
 
-The verl-free parts (import without verl, the service behind the Ray actor) run everywhere.
+`make test-verl` runs this file twice: in .venv-verl (verl 0.7.1: the sampler hook, the dataset, the reward manager)
+and in .venv-verl09 (verl 0.9.1, the current release: the dataset and the reward manager; it has no sampler hook).
+The verl-free parts (import without verl, the service's rollout grouping) run everywhere.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -43,30 +46,42 @@ def test_verl_rows_read_back_as_the_same_pool():
 
 
 def test_service_completes_groups_and_round_trips(tmp_path):
-    from autocurriculum.integrations.verl import CurriculumClient, CurriculumService
+    from autocurriculum.integrations.verl import dataset_curriculum_service
 
     pool = build_pool([make_task_family("addition")], tasks_per_level=2)
-    path = str(tmp_path / "state.json")
-    service = CurriculumService("thompson", pool, {"seed": 1}, group_size=2, state_path=path)
-    client = CurriculumClient(service)
-    ids = client.next_ids(3)
-    assert client.report([(ids[0], 1.0), (ids[1], 0.0)]) == 0  # no group complete yet
-    assert client.report([(ids[0], 0.0), (ids[1], 0.0)]) == 2
-    restored = CurriculumService("thompson", pool, {"seed": 1}, group_size=2, state_path=path)
-    assert restored.next_ids(5) == service.next_ids(5)
+    cfg = {"strategy": "thompson", "options": {"seed": 1}, "group_size": 2, "local": True, "persist_every": 1}
+    cfg["state_path"] = str(tmp_path / "state.json")
+    service = dataset_curriculum_service(pool, cfg)
+    ids = service.select(3)
+    assert service.report_rollouts([(ids[0], 1.0), (ids[1], 0.0)]) == 0  # no group complete yet
+    assert service.report_rollouts([(ids[0], 0.0), (ids[1], 0.0), (ids[2], 1.0)]) == 2
+    service.persist()  # as at a checkpoint; the pending rollout of ids[2] goes with the state
+    restored = dataset_curriculum_service(pool, cfg)
+    assert restored.rollout_groups.pending == {ids[2]: [1.0]}
+    assert restored.report_rollouts([(ids[2], 0.0)]) == 1  # the half-finished group completes after the restart
+    assert service.report_rollouts([(ids[2], 0.0)]) == 1
+    assert restored.select(5) == service.select(5)
+    assert restored.log_metrics()["curriculum/groups_seen"] == 3.0
 
 
-try:  # verl <= 0.7 only: the sampler hook is absent from the 0.8.0 and 0.9 wheels
+try:
     import torch
-    import verl.experimental.dataset.sampler as sampler_module
+    import verl
     from omegaconf import OmegaConf
     from verl import DataProto
 
     HAVE_VERL = True
 except ImportError:
     HAVE_VERL = False
+try:  # verl <= 0.7 only: the sampler hook is absent from the 0.8.0 and 0.9 wheels
+    import verl.experimental.dataset.sampler as sampler_module
 
-requires_verl = pytest.mark.skipif(not HAVE_VERL, reason="needs verl <= 0.7 (make test-verl builds .venv-verl)")
+    HAVE_SAMPLER_HOOK = True
+except ImportError:
+    HAVE_SAMPLER_HOOK = False
+
+requires_verl = pytest.mark.skipif(not HAVE_VERL, reason="needs verl (make test-verl builds .venv-verl, .venv-verl09)")
+requires_sampler_hook = pytest.mark.skipif(not HAVE_SAMPLER_HOOK, reason="needs verl <= 0.7 (make test-verl)")
 
 N_ROWS, BATCH, GROUP = 24, 4, 3
 
@@ -149,7 +164,7 @@ def _rollout(batch: dict, step: int) -> DataProto:
     )
 
 
-@requires_verl
+@requires_sampler_hook
 def test_create_rl_sampler_builds_our_sampler_and_enforces_num_workers(parquet):
     from verl.trainer.main_ppo import create_rl_sampler
 
@@ -180,7 +195,7 @@ def _run(parquet, steps, loader=None, sampler=None):
     return seen, loader, sampler
 
 
-@requires_verl
+@requires_sampler_hook
 def test_sampler_state_round_trips_through_verl_checkpoint(parquet, tmp_path):
     from verl.trainer.main_ppo import create_rl_sampler
 
@@ -198,7 +213,7 @@ def test_sampler_state_round_trips_through_verl_checkpoint(parquet, tmp_path):
     assert sampler.curriculum.updates_seen == 5
 
 
-@requires_verl
+@requires_sampler_hook
 def test_outcomes_and_dapo_helpers(parquet):
     from verl.trainer.main_ppo import create_rl_sampler
 
@@ -222,6 +237,10 @@ def test_outcomes_and_dapo_helpers(parquet):
     assert sampler.curriculum.groups_seen == 2 * BATCH
     kept_ids = {e["index"] for e in kept.non_tensor_batch["extra_info"]}
     assert kept_ids == {o.task_id for o in outcomes if not o.is_zero_variance}
+    metrics = sampler.metrics()  # the curriculum's signals for verl's metrics dict, the TRL adapter's keys
+    assert metrics["curriculum/groups_seen"] == 2 * BATCH
+    zero_std = np.mean([o.is_zero_variance for o in outcomes])
+    assert metrics["curriculum/zero_std_fraction"] == pytest.approx(zero_std)
 
 
 @requires_verl
@@ -236,25 +255,104 @@ def test_curriculum_dataset_is_a_verl_custom_cls(parquet):
     items = [dataset[0] for _ in range(BATCH)]
     ids = [item["extra_info"]["index"] for item in items]
     assert len(set(ids)) == BATCH  # the curriculum chose, not the index
-    assert dataset.curriculum_client.report([(t, 1.0) for t in ids for _ in range(GROUP)]) == BATCH
+    assert dataset.curriculum_service.report_rollouts([(t, 1.0) for t in ids for _ in range(GROUP)]) == BATCH
+    assert dataset.metrics()["curriculum/groups_seen"] == BATCH  # the signals for verl's metrics dict
 
 
 @requires_verl
 @pytest.mark.slow
-def test_named_ray_actor_shared_by_dataset_and_reward(parquet):
+def test_named_ray_actor_shared_by_dataset_and_reward(parquet, tmp_path):
+    """The dataset (trainer process) serves the named actor; a reward function in a Ray worker process reports to
+    it by name; the actor persists its state, and a restarted one continues from the file."""
     ray = pytest.importorskip("ray")
-    from autocurriculum.integrations.verl import CurriculumClient, curriculum_reward, get_curriculum_actor
+    from autocurriculum.integrations.verl import curriculum_reward, dataset_curriculum_service
+    from autocurriculum.service import connect_curriculum
 
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         pool = build_pool([make_task_family("addition")], tasks_per_level=2)
-        actor = get_curriculum_actor("ac-test", strategy="thompson", pool=pool, options={"seed": 0}, group_size=2)
-        ids = CurriculumClient(actor).next_ids(2)
-        reward = curriculum_reward(lambda *a, **k: {"score": 1.0, "acc": 1.0}, actor_name="ac-test")
-        for task_id in ids:
-            for _ in range(2):
-                assert reward("addition", "x", "y", extra_info={"index": task_id})["score"] == 1.0
-        state = CurriculumClient(get_curriculum_actor("ac-test")).state_dict()
-        assert state["curriculum"]["groups_seen"] == 2
+        cfg = {"strategy": "thompson", "options": {"seed": 0}, "group_size": 2, "actor_name": "ac-test"}
+        cfg.update(state_path=str(tmp_path / "curriculum.json"), persist_every=1)
+        service = dataset_curriculum_service(pool, cfg)
+        ids = service.select(2)
+
+        @ray.remote(num_cpus=0)
+        def reward_worker(task_ids):  # another process, as verl's reward workers are
+            reward = curriculum_reward(lambda *a, **k: {"score": 1.0, "acc": 1.0}, actor_name="ac-test")
+            return [reward("addition", "x", "y", extra_info={"index": t})["score"] for t in task_ids for _ in range(2)]
+
+        assert ray.get(reward_worker.remote(ids)) == [1.0] * 4
+        assert connect_curriculum("ac-test").state_dict()["groups_seen"] == 2
+        service.kill()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # Ray frees the name once the actor is gone
+            try:
+                ray.get_actor("ac-test")
+            except ValueError:
+                break
+            time.sleep(0.1)
+        again = dataset_curriculum_service(pool, cfg)  # a resumed job: the actor restores from state_path
+        assert again.persistence()["restored_from_update"] == 2
+        assert again.state_dict()["groups_seen"] == 2
     finally:
         ray.shutdown()
+
+
+@requires_verl
+def test_reward_manager_reports_each_rollout_through_verls_own_loader(parquet, tmp_path):
+    """verl's load_reward_manager loads our wrapped compute_score from reward.custom_reward_function (the keys
+    docs/verl.md gives) and its naive reward manager scores single rollouts; the groups they complete reach the
+    dataset's curriculum (local mode: one process, found by actor name)."""
+
+    from verl.trainer.ppo.reward import load_reward_manager
+    from verl.utils.dataset.rl_dataset import get_dataset_class
+
+    reward_file = tmp_path / "my_reward.py"
+    reward_file.write_text(
+        "from autocurriculum.integrations.verl import curriculum_reward\n"
+        "def exact(data_source, solution_str, ground_truth, extra_info=None, **kwargs):\n"
+        "    return float(solution_str.strip() == str(ground_truth))\n"
+        "compute_score = curriculum_reward(exact, actor_name='ac-reward')\n"
+    )
+    data = _data_config(parquet, local=True, prefetch=BATCH, group_size=GROUP, actor_name="ac-reward")
+    data.custom_cls = {"path": "pkg://autocurriculum.integrations.verl", "name": "CurriculumDataset"}
+    tokenizer = _tokenizer()
+    dataset = get_dataset_class(data)(data_files=parquet, tokenizer=tokenizer, config=data)
+    config = OmegaConf.create(
+        {
+            "data": data,
+            "reward": {
+                "custom_reward_function": {"path": str(reward_file), "name": "compute_score"},
+                "reward_manager": {"source": "register", "name": "naive"},
+            },
+        }
+    )
+    manager = load_reward_manager(config, tokenizer)
+    items = [dataset[0] for _ in range(BATCH)]
+    solved = 0
+    for item in items:
+        answer = item["reward_model"]["ground_truth"]
+        for j in range(GROUP):  # the first completion of each group is right, the others wrong
+            text = answer if j == 0 else "0000"
+            solved += j == 0
+            response = torch.tensor([tokenizer.convert_tokens_to_ids(list(text))])
+            rollout = DataProto.from_dict(
+                tensors={
+                    "prompts": torch.zeros(1, 2, dtype=torch.long),
+                    "responses": response,
+                    "attention_mask": torch.ones(1, 2 + response.shape[1], dtype=torch.long),
+                },
+                non_tensors={
+                    "data_source": np.array([item["data_source"]], dtype=object),
+                    "reward_model": np.array([item["reward_model"]], dtype=object),
+                    "extra_info": np.array([dict(item["extra_info"])], dtype=object),
+                },
+            )
+            result = manager.loop.run_until_complete(manager.run_single(rollout))  # the loop verl made
+            assert result["reward_score"] == float(j == 0)
+    state = dataset.curriculum_service.state_dict()
+    assert state["groups_seen"] == BATCH
+    metrics = dataset.metrics()
+    assert metrics["curriculum/pass_rate_mean"] == pytest.approx(1 / GROUP)
+    assert metrics["curriculum/zero_std_fraction"] == 0.0
+    print(f"verl {verl.__version__}: {solved} rollouts solved through load_reward_manager")

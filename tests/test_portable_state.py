@@ -7,7 +7,7 @@ import pytest
 from autocurriculum.core import make_curriculum
 from autocurriculum.core.codec import StateFormatError, load_curriculum, save_curriculum, save_state
 from autocurriculum.integrations.trl import CurriculumRepeatSampler
-from autocurriculum.integrations.verl import CurriculumService
+from autocurriculum.service import CurriculumService
 from autocurriculum.testing import contract_pool, drive
 
 
@@ -22,12 +22,11 @@ def test_trl_to_verl_to_testbed_and_back_continues_identically(strategy: str, tm
     sampler = CurriculumRepeatSampler(trl_curriculum, pool.ids.tolist(), mini_repeat_count=8, batch_size=8)
     trl_file = sampler.save(tmp_path)  # the file TRL's checkpoint callback writes
 
-    verl = CurriculumService(strategy, pool, {"seed": 99})  # another seed: the state must override it
+    verl_file = tmp_path / "verl_state.json"  # data.curriculum.state_path of the verl >= 0.8 path
+    verl = CurriculumService.create(strategy, pool, {"seed": 99}, persist_path=verl_file)  # the state overrides it
     load_curriculum(verl.curriculum, trl_file)
     assert drive(verl.curriculum, steps=2, batch=8, rng_seed=5) == drive(reference, steps=2, batch=8, rng_seed=5)
-
-    verl_file = tmp_path / "verl_state.json"
-    verl.save(str(verl_file))  # the verl >= 0.8 service's state_path
+    verl.persist()
     testbed = make_curriculum(strategy, pool, {"seed": 7})
     load_curriculum(testbed, verl_file)
     assert drive(testbed, steps=2, batch=8, rng_seed=6) == drive(reference, steps=2, batch=8, rng_seed=6)

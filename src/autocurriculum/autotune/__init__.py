@@ -1,6 +1,8 @@
 """AutoTune (Rajaraman et al., COLT 2026): verifier-gated autocurriculum for SFT and RL.
 
-Importing this package never imports torch; only ``learners.transformer`` (and ``TinyGPTTeacher``) do, lazily.
+Importing this package never imports torch; only ``learners.transformer``, ``learners.huggingface`` (and
+``TinyGPTTeacher``, ``HuggingFaceTeacher``) do, lazily. ``autotune.huggingface_sft`` runs AutoTune-SFT on a Hugging Face
+student over a prompt set of ``autotune.prompt_sets`` (reasoning-gym task or JSONL/Parquet file).
 The scaling sweep (``autotune.experiment``), its plots (``autotune.plots``) and the ``autocurriculum autotune``
 commands (``autotune.cli``) are modules of their own that this package does not import.
 """
@@ -20,7 +22,13 @@ from autocurriculum.autotune.sft import (
     counterexample_sft,
     uniform_sft,
 )
-from autocurriculum.autotune.teacher import CallableTeacher, DemonstrationTeacher, ProgrammaticTeacher, TinyGPTTeacher
+from autocurriculum.autotune.teacher import (
+    CallableTeacher,
+    DemonstrationTeacher,
+    HuggingFaceTeacher,
+    ProgrammaticTeacher,
+    TinyGPTTeacher,
+)
 from autocurriculum.autotune.weights import (
     DETERMINISTIC,
     STOCHASTIC,
@@ -44,6 +52,7 @@ __all__ = [
     "CostCounters",
     "CounterexampleConfig",
     "DemonstrationTeacher",
+    "HuggingFaceTeacher",
     "PhaseRecord",
     "Problem",
     "ProgrammaticTeacher",

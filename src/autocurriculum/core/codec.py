@@ -16,16 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from autocurriculum.core.errors import AutocurriculumError
+from autocurriculum.core.errors import StateFormatError
 
 FORMAT = "autocurriculum.state/1"
 _ARRAY = "__ndarray__"
 _TUPLE = "__tuple__"
 _PAIRS = "__pairs__"  # a dict with non-string keys
-
-
-class StateFormatError(AutocurriculumError, ValueError):
-    """A state file or value that the codec cannot read (names the file or the path inside the state)."""
 
 
 def encode_state(value: Any, path: str = "state") -> Any:

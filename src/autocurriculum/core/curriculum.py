@@ -29,7 +29,14 @@ import numpy as np
 
 from autocurriculum.core.capabilities import Ability, Need
 from autocurriculum.core.config import option, require
-from autocurriculum.core.errors import AllocationError, ConfigError
+from autocurriculum.core.errors import (
+    AllocationError,
+    ConfigError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    StateFormatError,
+    StrategyContractError,
+)
 from autocurriculum.core.outcome import GroupOutcome
 from autocurriculum.core.task import TaskSource
 
@@ -109,10 +116,10 @@ class Curriculum:
 
     def _checked_rows(self, n: int) -> np.ndarray:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-            raise ValueError(f"select(n): n must be a positive integer, got {n!r}")
+            raise InvalidArgumentError(f"select(n): n must be a positive integer, got {n!r}")
         rows = np.asarray(self._select_rows(int(n)), dtype=np.int64)
         if rows.shape != (n,):
-            raise RuntimeError(f"strategy {self.name!r} returned {rows.size} rows for select({n})")
+            raise StrategyContractError(f"strategy {self.name!r} returned {rows.size} rows for select({n})")
         return rows
 
     def _select_rows(self, n: int) -> np.ndarray:
@@ -125,7 +132,9 @@ class Curriculum:
         spread the same budget over the chosen prompts (``_allocate``), and the sizes are checked here.
         """
         if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)) or group_size < 1:
-            raise ValueError(f"plan(n, group_size): group_size must be a positive integer, got {group_size!r}")
+            raise InvalidArgumentError(
+                f"plan(n, group_size): group_size must be a positive integer, got {group_size!r}"
+            )
         rows = self._checked_rows(n)
         ids = self.pool.ids_of(rows)
         if Ability.ALLOCATES not in self.abilities:
@@ -172,7 +181,7 @@ class Curriculum:
         outcomes = list(outcomes)
         for i, outcome in enumerate(outcomes):
             if not isinstance(outcome, GroupOutcome):
-                raise TypeError(f"update(): outcomes[{i}] is a {type(outcome).__name__}, expected GroupOutcome")
+                raise InvalidTypeError(f"update(): outcomes[{i}] is a {type(outcome).__name__}, expected GroupOutcome")
         if not outcomes:
             return
         rows = self.pool.rows_of([o.task_id for o in outcomes])
@@ -234,9 +243,9 @@ class Curriculum:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("strategy") != self.name:
-            raise ValueError(f"state was saved by strategy {state.get('strategy')!r}, not {self.name!r}")
+            raise StateFormatError(f"state was saved by strategy {state.get('strategy')!r}, not {self.name!r}")
         if state.get("pool_size") != len(self.pool):
-            raise ValueError(
+            raise StateFormatError(
                 f"state was saved for a pool of {state.get('pool_size')} tasks, this one has {len(self.pool)}"
             )
         self.rng.bit_generator.state = state["rng"]

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError
+
 COVARIANCE_TYPES = ("full", "diag")
 _TINY = 10 * np.finfo(np.float64).eps  # keeps an emptied component's weight and responsibilities finite
 
@@ -170,11 +172,11 @@ def fit_gaussian_mixture(
     data = np.atleast_2d(np.asarray(data, dtype=np.float64))
     n = data.shape[0]
     if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}")
+        raise InvalidArgumentError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}")
     if not 1 <= components <= n:
-        raise ValueError(f"components must lie in [1, {n}] (the number of samples), got {components}")
+        raise InvalidArgumentError(f"components must lie in [1, {n}] (the number of samples), got {components}")
     if not np.isfinite(data).all():
-        raise ValueError("fit_gaussian_mixture: data contain NaN or inf")
+        raise InvalidArgumentError("fit_gaussian_mixture: data contain NaN or inf")
     responsibilities = np.eye(components)[_kmeans_labels(data, components, rng)]
     weights, means, covariances = _maximisation(data, responsibilities, None, covariance_type, reg_covar)
     previous = -np.inf
@@ -217,7 +219,7 @@ def fit_by_aic(
     data = np.atleast_2d(np.asarray(data, dtype=np.float64))
     ks = sorted({int(k) for k in candidates if 1 <= int(k) <= data.shape[0]})
     if not ks:
-        raise ValueError(f"fit_by_aic: no candidate component count fits {data.shape[0]} samples")
+        raise InvalidArgumentError(f"fit_by_aic: no candidate component count fits {data.shape[0]} samples")
     best: GaussianMixture | None = None
     scores: dict[int, float] = {}
     for k in ks:
@@ -242,9 +244,9 @@ class AICMixtureFitter:
     ):
         self.candidates = sorted({int(k) for k in candidates})
         if not self.candidates or self.candidates[0] < 1:
-            raise ValueError(f"candidates must be component counts >= 1, got {self.candidates}")
+            raise ConfigError(f"candidates must be component counts >= 1, got {self.candidates}")
         if covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}")
+            raise ConfigError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}")
         self.fit_options: dict[str, Any] = {
             "covariance_type": covariance_type,
             "reg_covar": float(reg_covar),

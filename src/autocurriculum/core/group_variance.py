@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autocurriculum.core.errors import InvalidArgumentError
+
 
 def max_group_variance(group_size: np.ndarray | int) -> np.ndarray:
     """Largest unbiased variance of ``group_size`` rewards in [0, 1]; NaN where ``group_size < 2``."""
@@ -31,7 +33,7 @@ def normalized_group_variance(successes: np.ndarray | float, group_size: np.ndar
     k = np.asarray(successes, dtype=np.float64)
     g = np.asarray(group_size, dtype=np.float64)
     if np.any(k < 0) or np.any(k > g):
-        raise ValueError(f"successes must lie in [0, group_size], got {k.tolist()} of {g.tolist()}")
+        raise InvalidArgumentError(f"successes must lie in [0, group_size], got {k.tolist()} of {g.tolist()}")
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = k * (g - k) / (g * (g - 1.0))
         ratio = variance / max_group_variance(g)

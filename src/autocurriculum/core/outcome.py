@@ -98,9 +98,9 @@ def _number_vector(values: Any, task_id: str, what: str) -> np.ndarray:
         array = np.asarray(values)
         if array.dtype.kind == "O":  # None, a string or another object among the numbers
             if not all(isinstance(v, numbers.Real) for v in array.reshape(-1)):
-                raise TypeError(what)
+                raise TypeError  # caught below: reported as InvalidOutcomeError
         elif array.dtype.kind not in "biuf":  # strings, bytes, complex numbers
-            raise TypeError(what)
+            raise TypeError  # caught below: reported as InvalidOutcomeError
         vector = array.astype(np.float64).reshape(-1)
     except (TypeError, ValueError, OverflowError):  # ragged lists, ints beyond float range
         raise InvalidOutcomeError(f"task {task_id!r}: {what} must be numbers, got {reprlib.repr(values)}") from None

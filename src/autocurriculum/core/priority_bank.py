@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError
+
 
 class PriorityBank:
     """At most ``capacity`` distinct rows, each with a priority; arrays kept in insertion order."""
 
     def __init__(self, capacity: int):
         if capacity < 0:
-            raise ValueError(f"capacity must be >= 0, got {capacity}")
+            raise ConfigError(f"capacity must be >= 0, got {capacity}")
         self.capacity = int(capacity)
         self.rows = np.empty(0, dtype=np.int64)
         self.priorities = np.empty(0, dtype=np.float64)
@@ -35,7 +37,7 @@ class PriorityBank:
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         priorities = np.asarray(priorities, dtype=np.float64).reshape(-1)
         if rows.size != priorities.size:
-            raise ValueError(f"push: {rows.size} rows but {priorities.size} priorities")
+            raise InvalidArgumentError(f"push: {rows.size} rows but {priorities.size} priorities")
         if rows.size == 0:
             return
         # a row pushed twice in one call keeps its last priority

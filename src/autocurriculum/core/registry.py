@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from autocurriculum.core.config import build_config
 from autocurriculum.core.curriculum import Curriculum, CurriculumConfig
-from autocurriculum.core.errors import UnknownNameError
+from autocurriculum.core.errors import InvalidArgumentError, UnknownNameError
 from autocurriculum.core.task import TaskSource
 
 T = TypeVar("T", bound=type)
@@ -27,7 +27,9 @@ class Registry(Generic[T]):
     def register(self, name: str) -> Callable[[T], T]:
         def decorate(cls: T) -> T:
             if name in self._classes and self._classes[name] is not cls:
-                raise ValueError(f"{self.kind} name {name!r} is already registered by {self._classes[name].__name__}")
+                raise InvalidArgumentError(
+                    f"{self.kind} name {name!r} is already registered by {self._classes[name].__name__}"
+                )
             cls.name = name  # type: ignore[attr-defined]
             self._classes[name] = cls
             return cls

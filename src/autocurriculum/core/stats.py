@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError, StateFormatError
+
 
 class PromptStatistics:
     """Success/trial counts and a discounted Beta posterior for each pool row: 16 bytes per prompt.
@@ -25,9 +27,9 @@ class PromptStatistics:
 
     def __init__(self, size: int, prior_alpha: float = 1.0, prior_beta: float = 1.0, discount: float = 1.0):
         if prior_alpha <= 0 or prior_beta <= 0:
-            raise ValueError(f"Beta prior must be positive, got alpha={prior_alpha}, beta={prior_beta}")
+            raise ConfigError(f"Beta prior must be positive, got alpha={prior_alpha}, beta={prior_beta}")
         if not 0.0 <= discount <= 1.0:
-            raise ValueError(f"discount must lie in [0, 1], got {discount}")
+            raise ConfigError(f"discount must lie in [0, 1], got {discount}")
         self.prior_alpha = float(prior_alpha)
         self.prior_beta = float(prior_beta)
         self.discount = float(discount)
@@ -90,7 +92,7 @@ class PromptStatistics:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if np.asarray(state["alpha"]).size != self.alpha.size:
-            raise ValueError(
+            raise StateFormatError(
                 f"state holds statistics for {np.asarray(state['alpha']).size} prompts, this pool has {self.alpha.size}"
             )
         self.prior_alpha = float(state["prior_alpha"])
@@ -118,7 +120,9 @@ class LastGroupStatistics:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if np.asarray(state["pass_rate"]).size != self.pass_rate.size:
-            raise ValueError(f"state holds {np.asarray(state['pass_rate']).size} prompts, not {self.pass_rate.size}")
+            raise StateFormatError(
+                f"state holds {np.asarray(state['pass_rate']).size} prompts, not {self.pass_rate.size}"
+            )
         self.pass_rate = np.array(state["pass_rate"], dtype=np.float32)
         self.group_size = np.array(state["group_size"], dtype=np.uint16)
 
@@ -145,13 +149,15 @@ def bootstrap_ci(
     """
     data = np.asarray(values, dtype=np.float64).ravel()
     if data.size == 0:
-        raise ValueError("bootstrap_ci needs at least one value")
+        raise InvalidArgumentError("bootstrap_ci needs at least one value")
     if not np.all(np.isfinite(data)):
-        raise ValueError(f"bootstrap_ci takes finite values only (drop undefined ones first), got {data.tolist()}")
+        raise InvalidArgumentError(
+            f"bootstrap_ci takes finite values only (drop undefined ones first), got {data.tolist()}"
+        )
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+        raise InvalidArgumentError(f"confidence must lie in (0, 1), got {confidence}")
     if resamples < 1:
-        raise ValueError(f"resamples must be >= 1, got {resamples}")
+        raise InvalidArgumentError(f"resamples must be >= 1, got {resamples}")
     if data.size == 1:
         return float(data[0]), float(data[0])
     rng = np.random.default_rng(seed)

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, StateFormatError
+
 
 class ZeroVarianceStreaks:
     """``easy[row]``/``hard[row]``: consecutive most recent groups with pass rate >= ``easy_at`` / <= ``hard_at``.
@@ -19,7 +21,7 @@ class ZeroVarianceStreaks:
 
     def __init__(self, size: int, easy_at: float = 1.0, hard_at: float = 0.0):
         if not 0.0 <= hard_at < easy_at <= 1.0:
-            raise ValueError(f"need 0 <= hard_at < easy_at <= 1, got hard_at={hard_at}, easy_at={easy_at}")
+            raise ConfigError(f"need 0 <= hard_at < easy_at <= 1, got hard_at={hard_at}, easy_at={easy_at}")
         self.easy_at = float(easy_at)
         self.hard_at = float(hard_at)
         self.easy = np.zeros(size, dtype=np.int16)
@@ -48,7 +50,9 @@ class ZeroVarianceStreaks:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if np.asarray(state["easy"]).size != self.easy.size:
-            raise ValueError(f"state holds streaks for {np.asarray(state['easy']).size} prompts, not {self.easy.size}")
+            raise StateFormatError(
+                f"state holds streaks for {np.asarray(state['easy']).size} prompts, not {self.easy.size}"
+            )
         self.easy_at, self.hard_at = float(state["easy_at"]), float(state["hard_at"])
         self.easy = np.array(state["easy"], dtype=np.int16)
         self.hard = np.array(state["hard"], dtype=np.int16)

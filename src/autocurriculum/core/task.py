@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from autocurriculum.core.errors import EmptyPoolError, UnknownTaskError
+from autocurriculum.core.errors import EmptyPoolError, InvalidArgumentError, UnknownNameError, UnknownTaskError
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class TaskPool:
         self._row_of: dict[str, int] = {}
         for row, task_id in enumerate(self._ids):
             if task_id in self._row_of:
-                raise ValueError(f"duplicate task id {task_id!r} at rows {self._row_of[task_id]} and {row}")
+                raise InvalidArgumentError(f"duplicate task id {task_id!r} at rows {self._row_of[task_id]} and {row}")
             self._row_of[task_id] = row
 
     def __len__(self) -> int:
@@ -127,7 +127,7 @@ class TaskPool:
     def knob(self, name: str) -> np.ndarray:
         """One difficulty knob for every row (NaN where a task lacks it)."""
         if name not in self.knob_names:
-            raise KeyError(f"no difficulty knob {name!r}; known knobs: {', '.join(self.knob_names) or 'none'}")
+            raise UnknownNameError(f"no difficulty knob {name!r}; known knobs: {', '.join(self.knob_names) or 'none'}")
         return self.knobs[:, self.knob_names.index(name)]
 
     def levels(self, rows: np.ndarray | None = None) -> np.ndarray:

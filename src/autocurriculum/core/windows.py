@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError, OutOfRangeError, StateFormatError
+
 # Distance blocks of at most this many entries, so nearest-point searches stay small in memory on big pools.
 _BLOCK_ENTRIES = 1 << 22
 
@@ -21,7 +23,7 @@ _BLOCK_ENTRIES = 1 << 22
 def _check_size(state_array: Any, expected: tuple[int, ...], what: str) -> None:
     shape = np.asarray(state_array).shape
     if shape != expected:
-        raise ValueError(f"state holds {what} of shape {shape}, expected {expected}")
+        raise StateFormatError(f"state holds {what} of shape {shape}, expected {expected}")
 
 
 class ArmWindows:
@@ -33,9 +35,9 @@ class ArmWindows:
 
     def __init__(self, arms: int, size: int):
         if arms < 1:
-            raise ValueError(f"arms must be >= 1, got {arms}")
+            raise ConfigError(f"arms must be >= 1, got {arms}")
         if size < 1:
-            raise ValueError(f"size must be >= 1, got {size}")
+            raise ConfigError(f"size must be >= 1, got {size}")
         self.size = int(size)
         self.values = np.full((arms, self.size), np.nan)
         self.steps = np.full((arms, self.size), -1, dtype=np.int64)
@@ -55,9 +57,9 @@ class ArmWindows:
         values = np.asarray(values, dtype=np.float64).reshape(-1)
         steps = np.broadcast_to(np.asarray(steps, dtype=np.int64), arms.shape)
         if values.shape != arms.shape:
-            raise ValueError(f"push(): {values.size} values for {arms.size} arms")
+            raise InvalidArgumentError(f"push(): {values.size} values for {arms.size} arms")
         if arms.min() < 0 or arms.max() >= self.arms:
-            raise IndexError(f"push(): arm indices must lie in [0, {self.arms}), got {arms.min()}..{arms.max()}")
+            raise OutOfRangeError(f"push(): arm indices must lie in [0, {self.arms}), got {arms.min()}..{arms.max()}")
         order = np.argsort(arms, kind="stable")  # keeps each arm's observations in arrival order
         sorted_arms = arms[order]
         counts = np.bincount(arms, minlength=self.arms)
@@ -123,7 +125,7 @@ class WindowedLearningProgress:
 
     def __init__(self, arms: int, window: int):
         if window < 2:
-            raise ValueError(f"window must be >= 2 to fit a slope, got {window}")
+            raise ConfigError(f"window must be >= 2 to fit a slope, got {window}")
         self.windows = ArmWindows(arms, window)
 
     @property
@@ -161,7 +163,7 @@ class RecentRows:
 
     def __init__(self, size: int, width: int):
         if size < 1 or width < 1:
-            raise ValueError(f"size and width must be >= 1, got {size} and {width}")
+            raise ConfigError(f"size and width must be >= 1, got {size} and {width}")
         self.buffer = np.zeros((int(size), int(width)))
         self.appended = 0  # all-time count
 
@@ -201,7 +203,7 @@ def nearest_points(queries: np.ndarray, points: np.ndarray, preference: np.ndarr
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float64))
     points = np.atleast_2d(np.asarray(points, dtype=np.float64))
     if points.shape[0] == 0:
-        raise ValueError("nearest_points needs at least one point")
+        raise InvalidArgumentError("nearest_points needs at least one point")
     result = np.empty(queries.shape[0], dtype=np.int64)
     block = max(1, _BLOCK_ENTRIES // points.shape[0])
     for start in range(0, queries.shape[0], block):

@@ -49,6 +49,7 @@ from autocurriculum.experiments.summary import summarize
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.trainers import GRPOConfig, TinyGPT
+from autocurriculum.trainers.threads import torch_threads
 
 PARTS_DIR = ".metrics-parts"  # per-run metrics files while the runs are going, merged into metrics.jsonl
 CHECKPOINTS_DIR = ".checkpoints"  # per-run checkpoints and results until the comparison's outputs are written
@@ -107,59 +108,59 @@ def run_comparison(
         out_dir = _prepare_out_dir(out_dir, overwrite)
         write_atomically(out_dir / "config.json", json.dumps(dataclasses.asdict(config), indent=2).encode())
     start = time.perf_counter()
-    torch.set_num_threads(config.testbed.torch_threads)
-    parts, checkpoints = out_dir / PARTS_DIR, out_dir / CHECKPOINTS_DIR
-    with Progress(*_progress_columns(), console=console, transient=False) as progress:
-        # 1. one testbed and warm start per seed, shared by all its strategies
-        setups = _prepare_seeds(config, progress)
-        _share_evaluated_levels([s.testbed for s in setups])
-        # 2. the runs
-        parts.mkdir(exist_ok=True)
-        jobs = [
-            RunJob(
-                index=i,
-                seed=seed,
-                strategy=label,
-                testbed=setup.testbed,
-                warm_state=setup.warm_state,
-                grpo=config.grpo,
-                rl=config.rl,
-                strategy_options=config.strategy_options,
-                metrics_path=parts / f"run-{i:04d}.jsonl",
-                checkpoint_dir=checkpoints / f"run-{i:04d}",
-                resume=resume,
+    with torch_threads(config.testbed.torch_threads):  # the run's own setting, the caller's restored after
+        parts, checkpoints = out_dir / PARTS_DIR, out_dir / CHECKPOINTS_DIR
+        with Progress(*_progress_columns(), console=console, transient=False) as progress:
+            # 1. one testbed and warm start per seed, shared by all its strategies
+            setups = _prepare_seeds(config, progress)
+            _share_evaluated_levels([s.testbed for s in setups])
+            # 2. the runs
+            parts.mkdir(exist_ok=True)
+            jobs = [
+                RunJob(
+                    index=i,
+                    seed=seed,
+                    strategy=label,
+                    testbed=setup.testbed,
+                    warm_state=setup.warm_state,
+                    grpo=config.grpo,
+                    rl=config.rl,
+                    strategy_options=config.strategy_options,
+                    metrics_path=parts / f"run-{i:04d}.jsonl",
+                    checkpoint_dir=checkpoints / f"run-{i:04d}",
+                    resume=resume,
+                )
+                for i, (seed, setup, label) in enumerate(
+                    (seed, setup, label)
+                    for seed, setup in zip(config.seeds, setups, strict=True)
+                    for label in config.strategies
+                )
+            ]
+            if resume:
+                _report_resumed(jobs, progress.console)
+            results = _run_jobs(jobs, config, progress)
+        # 3. outputs: metrics merged in run order, summary, plots, report
+        merged = b"".join(job.metrics_path.read_bytes() for job in jobs)
+        write_atomically(out_dir / "metrics.jsonl", merged)
+        caught = [w for r in results for w in r.warnings]
+        if caught:
+            console.print(
+                f"[yellow]{len(caught)} generation-round warnings (partial batches); first:[/] {escape(caught[0])}"
             )
-            for i, (seed, setup, label) in enumerate(
-                (seed, setup, label)
-                for seed, setup in zip(config.seeds, setups, strict=True)
-                for label in config.strategies
-            )
-        ]
-        if resume:
-            _report_resumed(jobs, progress.console)
-        results = _run_jobs(jobs, config, progress)
-    # 3. outputs: metrics merged in run order, summary, plots, report
-    merged = b"".join(job.metrics_path.read_bytes() for job in jobs)
-    write_atomically(out_dir / "metrics.jsonl", merged)
-    caught = [w for r in results for w in r.warnings]
-    if caught:
-        console.print(
-            f"[yellow]{len(caught)} generation-round warnings (partial batches); first:[/] {escape(caught[0])}"
-        )
-    summary = summarize(results)
-    wall = time.perf_counter() - start
-    meta = _meta(config, setups, wall)
-    meta["student_sha256"] = {
-        str(seed): {r.strategy: r.student_sha256 for r in results if r.seed == seed} for seed in config.seeds
-    }
-    write_outputs(out_dir, results, summary, meta)  # summary.json last: a comparison with one is finished
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    shutil.rmtree(parts, ignore_errors=True)
-    for line in headline_lines(summary):
-        console.print(escape(line))
-    print_summary(console, summary)
-    console.print(f"Wrote {out_dir}/report.md, summary.json, metrics.jsonl, evals.jsonl and plots ({wall:.0f} s).")
-    return summary
+        summary = summarize(results)
+        wall = time.perf_counter() - start
+        meta = _meta(config, setups, wall)
+        meta["student_sha256"] = {
+            str(seed): {r.strategy: r.student_sha256 for r in results if r.seed == seed} for seed in config.seeds
+        }
+        write_outputs(out_dir, results, summary, meta)  # summary.json last: a comparison with one is finished
+        shutil.rmtree(checkpoints, ignore_errors=True)
+        shutil.rmtree(parts, ignore_errors=True)
+        for line in headline_lines(summary):
+            console.print(escape(line))
+        print_summary(console, summary)
+        console.print(f"Wrote {out_dir}/report.md, summary.json, metrics.jsonl, evals.jsonl and plots ({wall:.0f} s).")
+        return summary
 
 
 def _prepare_out_dir(out_dir: Path, overwrite: bool) -> Path:

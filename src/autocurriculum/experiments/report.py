@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.experiments.runner import RunResult
 from autocurriculum.experiments.speedup import MIN_IMPROVEMENT, SMOOTHING_WINDOW, TARGET_POINTS, headline_lines
 
@@ -96,7 +97,9 @@ def _histogram_counts(histogram: dict[str, Any]) -> tuple[int, np.ndarray, dict[
     by_level = {level: np.asarray(c, dtype=np.int64) for level, c in (histogram.get("by_level") or {}).items()}
     for label, c in [("counts", counts), *by_level.items()]:
         if c.size != samples + 1:
-            raise ValueError(f"pass-rate histogram {label!r} has {c.size} bins, expected samples + 1 = {samples + 1}")
+            raise InvalidArgumentError(
+                f"pass-rate histogram {label!r} has {c.size} bins, expected samples + 1 = {samples + 1}"
+            )
     return samples, counts, by_level
 
 

@@ -35,6 +35,7 @@ from autocurriculum.core import (
     require_supported,
     strategy_class,
 )
+from autocurriculum.core.errors import StrategyContractError
 from autocurriculum.experiments.checkpoint import (
     CheckpointError,
     RunCheckpoint,
@@ -48,6 +49,7 @@ from autocurriculum.experiments.config import RLConfig, resolve_strategy
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT
 from autocurriculum.trainers.grpo import RolloutGroup
+from autocurriculum.trainers.threads import torch_threads
 
 ProgressCallback = Callable[[int], None]  # called with rollouts consumed so far
 ProviderFactories = Mapping[Need, Callable[[], Callable[..., Any]]]
@@ -108,137 +110,139 @@ def run_strategy(
             f"rl.rollouts: {rl.rollouts} is less than one GRPO step (rl.prompts_per_step x grpo.group_size = "
             f"{rl.prompts_per_step} x {grpo.group_size})"
         )
-    torch.set_num_threads(testbed.config.torch_threads)
-    result = RunResult(strategy=strategy, seed=seed)
+    with torch_threads(testbed.config.torch_threads):  # the run's own setting, the caller's restored after
+        result = RunResult(strategy=strategy, seed=seed)
 
-    # a finished run is not redone
-    checkpoint: RunCheckpoint | None = None
-    if checkpoint_dir is not None:
-        fingerprint = run_fingerprint(testbed, warm_model, strategy, seed, grpo, rl, strategy_options or {})
-        checkpoint = RunCheckpoint(checkpoint_dir, fingerprint)
-        if resume and checkpoint.finished:
-            _cut_metrics_file(metrics_path, checkpoint.restore_result(result), checkpoint.result_path)
-            return result
+        # a finished run is not redone
+        checkpoint: RunCheckpoint | None = None
+        if checkpoint_dir is not None:
+            fingerprint = run_fingerprint(testbed, warm_model, strategy, seed, grpo, rl, strategy_options or {})
+            checkpoint = RunCheckpoint(checkpoint_dir, fingerprint)
+            if resume and checkpoint.finished:
+                _cut_metrics_file(metrics_path, checkpoint.restore_result(result), checkpoint.result_path)
+                return result
 
-    # the student: a copy of the shared warm start, and its GRPO trainer
-    model = copy.deepcopy(warm_model).to(testbed.device)
-    trainer = GRPOTrainer(model, testbed.tokenizer, testbed.grpo_config(grpo), seed=seed)
+        # the student: a copy of the shared warm start, and its GRPO trainer
+        model = copy.deepcopy(warm_model).to(testbed.device)
+        trainer = GRPOTrainer(model, testbed.tokenizer, testbed.grpo_config(grpo), seed=seed)
 
-    # the curriculum, served what it declares it needs
-    pool = testbed.train_pool
-    name, options = resolve_strategy(strategy, strategy_options or {})
-    curriculum = make_curriculum(name, pool, make_config(name, {"seed": seed, **options}))
-    oracle_generator = testbed.generator(ORACLE_GENERATOR_OFFSET)
-    step = 0
+        # the curriculum, served what it declares it needs
+        pool = testbed.train_pool
+        name, options = resolve_strategy(strategy, strategy_options or {})
+        curriculum = make_curriculum(name, pool, make_config(name, {"seed": seed, **options}))
+        oracle_generator = testbed.generator(ORACLE_GENERATOR_OFFSET)
+        step = 0
 
-    def rollout_and_verify(ids: list[str], group_sizes: np.ndarray) -> list[GroupOutcome]:
-        tasks = [pool[int(r)] for r in pool.rows_of(ids)]
-        groups = trainer.rollout([t.prompt for t in tasks], group_sizes)
-        outcomes = []
-        for task, group in zip(tasks, groups, strict=True):
-            rewards = testbed.score([task] * len(group.completions), group.completions)
-            outcomes.append(
-                GroupOutcome(
-                    task.task_id,
-                    rewards,
-                    step=step,
-                    prompt_tokens=group.prompt_tokens,
-                    completion_tokens=group.completion_tokens,
-                    payload=group,
+        def rollout_and_verify(ids: list[str], group_sizes: np.ndarray) -> list[GroupOutcome]:
+            tasks = [pool[int(r)] for r in pool.rows_of(ids)]
+            groups = trainer.rollout([t.prompt for t in tasks], group_sizes)
+            outcomes = []
+            for task, group in zip(tasks, groups, strict=True):
+                rewards = testbed.score([task] * len(group.completions), group.completions)
+                outcomes.append(
+                    GroupOutcome(
+                        task.task_id,
+                        rewards,
+                        step=step,
+                        prompt_tokens=group.prompt_tokens,
+                        completion_tokens=group.completion_tokens,
+                        payload=group,
+                    )
                 )
-            )
-        return outcomes
+            return outcomes
 
-    # the checkpoint to continue from, checked whole before anything is restored or written (held until the end)
-    saved: SavedRun | None = checkpoint.open(resume) if checkpoint is not None else None
-    reason = inexact_resume_reason(curriculum) if saved is not None else None
-    if saved is not None and reason is not None:
-        warnings.warn(f"resuming {saved.path}: the result will not be bit-identical: {reason}", stacklevel=2)
-    metrics_file: TextIO | None = None
-    try:
-        providers = harness_providers(testbed, model, grpo, rl, seed, result, oracle_generator)
-        wire_harness(curriculum, strategy, providers)
-        run_start = time.perf_counter()
-        if saved is None:
-            elapsed_before = 0.0
-            _evaluate(testbed, model, result, step)
-            next_eval = rl.eval_every
-        else:  # continue where the checkpoint stopped: every RNG, counter and record as they were
-            progress = saved.restore(trainer, curriculum, result, oracle_generator)
-            step, next_eval, elapsed_before = progress.step, progress.next_eval, progress.elapsed_seconds
-            _cut_metrics_file(metrics_path, progress.metrics_offset, saved.path)
-            if on_progress is not None:
-                on_progress(result.rollouts)
-        metrics_file = open(metrics_path, "a") if metrics_path is not None else None
-
-        def save_checkpoint() -> None:
-            if checkpoint is None:
-                return
-            offset = _sync_metrics_file(metrics_file)
-            elapsed = elapsed_before + time.perf_counter() - run_start
-            checkpoint.save(
-                RunProgress(step, next_eval, elapsed, offset), trainer, curriculum, result, oracle_generator
-            )
-
-        if saved is None and rl.checkpoint_every > 0:
-            save_checkpoint()  # before the first step: records where this run's metrics start
-        while result.rollouts < rl.rollouts:
-            step_start = time.perf_counter()
-            oracle_before = result.oracle_seconds
-            # select -> rollout -> verify -> update -> filter, until the batch is full (or the budget is)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", GenerationRoundsExhausted)
-                batch = collect_batch(
-                    curriculum,
-                    rollout_and_verify,
-                    rl.prompts_per_step,
-                    grpo.group_size,
-                    max_rollouts=rl.rollouts - result.rollouts,
-                    merge_payloads=RolloutGroup.concatenate,
-                )
-            _keep_round_warnings(caught, result)
-            if batch.rollouts == 0:
-                raise RuntimeError(f"strategy {strategy!r} generated no rollouts at step {step}")
-            # train on the kept groups
-            train_metrics: dict[str, float] = {}
-            train_start = time.perf_counter()
-            if batch.kept:
-                train_metrics = trainer.train_step([g.payload for g in batch.kept], [g.rewards for g in batch.kept])
-            train_seconds = time.perf_counter() - train_start
-            # account: every generated rollout is charged, the oracle's measurements are reported apart
-            oracle_seconds = result.oracle_seconds - oracle_before
-            step_seconds = time.perf_counter() - step_start - oracle_seconds
-            result.rollouts += batch.rollouts
-            result.completion_tokens += sum(g.completion_tokens for g in batch.generated)
-            record = _step_record(step, result, batch, train_metrics, step_seconds, train_seconds, oracle_seconds, pool)
-            result.steps.append(record)
-            if metrics_file is not None:
-                metrics_file.write(json.dumps({"strategy": strategy, "seed": seed, **record}) + "\n")
-            step += 1
-            if on_progress is not None:
-                on_progress(result.rollouts)
-            # evaluate when a multiple of eval_every is crossed, and always at the end of the budget
-            if result.rollouts >= next_eval or result.rollouts >= rl.rollouts:
+        # the checkpoint to continue from, checked whole before anything is restored or written (held until the end)
+        saved: SavedRun | None = checkpoint.open(resume) if checkpoint is not None else None
+        reason = inexact_resume_reason(curriculum) if saved is not None else None
+        if saved is not None and reason is not None:
+            warnings.warn(f"resuming {saved.path}: the result will not be bit-identical: {reason}", stacklevel=2)
+        metrics_file: TextIO | None = None
+        try:
+            providers = harness_providers(testbed, model, grpo, rl, seed, result, oracle_generator)
+            wire_harness(curriculum, strategy, providers)
+            run_start = time.perf_counter()
+            if saved is None:
+                elapsed_before = 0.0
                 _evaluate(testbed, model, result, step)
-                next_eval = (result.rollouts // rl.eval_every + 1) * rl.eval_every
-            # a checkpoint between two steps (the last step is followed by the result instead)
-            if rl.checkpoint_every > 0 and step % rl.checkpoint_every == 0 and result.rollouts < rl.rollouts:
-                save_checkpoint()
-        result.wall_seconds = elapsed_before + time.perf_counter() - run_start
-        teacher = curriculum.teacher_metrics()  # None for strategies without a learned teacher
-        if teacher is not None:
-            result.teacher = _teacher_report(testbed, model, grpo, rl, seed, curriculum, teacher, result)
-        result.curriculum_state = curriculum.state_dict()
-        result.student_sha256 = weights_digest(model)
-        if checkpoint is not None:
-            checkpoint.save_result(result, _sync_metrics_file(metrics_file))
-    finally:
-        if metrics_file is not None:
-            metrics_file.close()
-        curriculum.close()  # stops a background teacher thread
-        if checkpoint is not None:
-            checkpoint.release()
-    return result
+                next_eval = rl.eval_every
+            else:  # continue where the checkpoint stopped: every RNG, counter and record as they were
+                progress = saved.restore(trainer, curriculum, result, oracle_generator)
+                step, next_eval, elapsed_before = progress.step, progress.next_eval, progress.elapsed_seconds
+                _cut_metrics_file(metrics_path, progress.metrics_offset, saved.path)
+                if on_progress is not None:
+                    on_progress(result.rollouts)
+            metrics_file = open(metrics_path, "a") if metrics_path is not None else None
+
+            def save_checkpoint() -> None:
+                if checkpoint is None:
+                    return
+                offset = _sync_metrics_file(metrics_file)
+                elapsed = elapsed_before + time.perf_counter() - run_start
+                checkpoint.save(
+                    RunProgress(step, next_eval, elapsed, offset), trainer, curriculum, result, oracle_generator
+                )
+
+            if saved is None and rl.checkpoint_every > 0:
+                save_checkpoint()  # before the first step: records where this run's metrics start
+            while result.rollouts < rl.rollouts:
+                step_start = time.perf_counter()
+                oracle_before = result.oracle_seconds
+                # select -> rollout -> verify -> update -> filter, until the batch is full (or the budget is)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", GenerationRoundsExhausted)
+                    batch = collect_batch(
+                        curriculum,
+                        rollout_and_verify,
+                        rl.prompts_per_step,
+                        grpo.group_size,
+                        max_rollouts=rl.rollouts - result.rollouts,
+                        merge_payloads=RolloutGroup.concatenate,
+                    )
+                _keep_round_warnings(caught, result)
+                if batch.rollouts == 0:
+                    raise StrategyContractError(f"strategy {strategy!r} generated no rollouts at step {step}")
+                # train on the kept groups
+                train_metrics: dict[str, float] = {}
+                train_start = time.perf_counter()
+                if batch.kept:
+                    train_metrics = trainer.train_step([g.payload for g in batch.kept], [g.rewards for g in batch.kept])
+                train_seconds = time.perf_counter() - train_start
+                # account: every generated rollout is charged, the oracle's measurements are reported apart
+                oracle_seconds = result.oracle_seconds - oracle_before
+                step_seconds = time.perf_counter() - step_start - oracle_seconds
+                result.rollouts += batch.rollouts
+                result.completion_tokens += sum(g.completion_tokens for g in batch.generated)
+                record = _step_record(
+                    step, result, batch, train_metrics, step_seconds, train_seconds, oracle_seconds, pool
+                )
+                result.steps.append(record)
+                if metrics_file is not None:
+                    metrics_file.write(json.dumps({"strategy": strategy, "seed": seed, **record}) + "\n")
+                step += 1
+                if on_progress is not None:
+                    on_progress(result.rollouts)
+                # evaluate when a multiple of eval_every is crossed, and always at the end of the budget
+                if result.rollouts >= next_eval or result.rollouts >= rl.rollouts:
+                    _evaluate(testbed, model, result, step)
+                    next_eval = (result.rollouts // rl.eval_every + 1) * rl.eval_every
+                # a checkpoint between two steps (the last step is followed by the result instead)
+                if rl.checkpoint_every > 0 and step % rl.checkpoint_every == 0 and result.rollouts < rl.rollouts:
+                    save_checkpoint()
+            result.wall_seconds = elapsed_before + time.perf_counter() - run_start
+            teacher = curriculum.teacher_metrics()  # None for strategies without a learned teacher
+            if teacher is not None:
+                result.teacher = _teacher_report(testbed, model, grpo, rl, seed, curriculum, teacher, result)
+            result.curriculum_state = curriculum.state_dict()
+            result.student_sha256 = weights_digest(model)
+            if checkpoint is not None:
+                checkpoint.save_result(result, _sync_metrics_file(metrics_file))
+        finally:
+            if metrics_file is not None:
+                metrics_file.close()
+            curriculum.close()  # stops a background teacher thread
+            if checkpoint is not None:
+                checkpoint.release()
+        return result
 
 
 def _sync_metrics_file(metrics_file: TextIO | None) -> int:

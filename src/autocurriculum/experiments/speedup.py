@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import InvalidArgumentError
+
 SMOOTHING_WINDOW = 3
 TARGET_POINTS = 10
 MIN_IMPROVEMENT = 0.01
@@ -39,7 +41,7 @@ def smooth_accuracy(accuracy: Sequence[float] | np.ndarray, window: int = SMOOTH
     above a target at 0 rollouts (an infinite speedup). The last point is the mean of the last two evaluations.
     """
     if window < 1 or window % 2 == 0:
-        raise ValueError(f"window must be a positive odd number, got {window}")
+        raise InvalidArgumentError(f"window must be a positive odd number, got {window}")
     values = np.asarray(accuracy, dtype=np.float64)
     half = window // 2
     smoothed = np.array([values[max(0, i - half) : i + half + 1].mean() for i in range(values.size)])
@@ -62,7 +64,7 @@ def first_reach(rollouts: np.ndarray, accuracy: np.ndarray, target: float) -> fl
 def target_grid(start: float, uniform_final: float, points: int = TARGET_POINTS) -> np.ndarray:
     """``points`` accuracies evenly spaced in (start, uniform_final]; the start itself is excluded (0 rollouts)."""
     if points < 1:
-        raise ValueError(f"points must be >= 1, got {points}")
+        raise InvalidArgumentError(f"points must be >= 1, got {points}")
     return np.linspace(start, uniform_final, points + 1)[1:]  # linspace ends exactly on uniform_final
 
 

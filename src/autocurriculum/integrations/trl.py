@@ -52,12 +52,21 @@ from autocurriculum.core import (
     GenerationRoundsExhausted,
     GroupOutcome,
     InvalidOutcomeError,
-    TaskPool,
     UnsupportedStrategyError,
     require_supported,
     success_values,
 )
 from autocurriculum.core.codec import load_state, save_state
+from autocurriculum.core.errors import (
+    ConfigError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    MissingFieldError,
+    StateFormatError,
+    StrategyContractError,
+    UnknownTaskError,
+)
+from autocurriculum.core.step_metrics import curriculum_step_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +124,7 @@ def rewards_to_outcomes(
     """
     task_ids = [str(t) for t in task_ids]
     if len(task_ids) != len(rewards):
-        raise ValueError(f"{len(task_ids)} task ids for {len(rewards)} rewards")
+        raise InvalidArgumentError(f"{len(task_ids)} task ids for {len(rewards)} rewards")
     values = _to_success(task_ids, rewards, success_threshold)
     blocks: list[tuple[str, np.ndarray]] = []
     uniform = group_size > 0 and len(task_ids) % group_size == 0
@@ -161,7 +170,7 @@ class CurriculumRepeatSampler(Sampler[int]):
         success_threshold: float | None = None,
     ):
         if mini_repeat_count < 1 or batch_size < 1 or repeat_count < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"mini_repeat_count, batch_size and repeat_count must be >= 1, got "
                 f"{mini_repeat_count}, {batch_size}, {repeat_count}"
             )
@@ -170,7 +179,9 @@ class CurriculumRepeatSampler(Sampler[int]):
         self.row_of: dict[str, int] = {}
         for row, task_id in enumerate(self.dataset_ids):
             if task_id in self.row_of:
-                raise ValueError(f"duplicate task id {task_id!r} in dataset rows {self.row_of[task_id]} and {row}")
+                raise InvalidArgumentError(
+                    f"duplicate task id {task_id!r} in dataset rows {self.row_of[task_id]} and {row}"
+                )
             self.row_of[task_id] = row
         self.mini_repeat_count = mini_repeat_count
         self.batch_size = batch_size
@@ -179,7 +190,7 @@ class CurriculumRepeatSampler(Sampler[int]):
         self.num_samples = len(self.dataset_ids)
         self.chunks_per_epoch = self.num_samples // batch_size
         if self.chunks_per_epoch == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"the dataset has {self.num_samples} rows, fewer than one generation batch of {batch_size} prompts"
             )
         self._check_pool_ids()
@@ -200,7 +211,7 @@ class CurriculumRepeatSampler(Sampler[int]):
             return  # a streaming source: unknown ids surface at selection time
         missing = [str(t) for t in pool_ids if str(t) not in self.row_of]
         if missing:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{len(missing)} task id(s) of the curriculum's pool are not in the dataset's id column "
                 f"(first: {missing[0]!r}); the curriculum can only choose prompts the dataset holds"
             )
@@ -230,7 +241,7 @@ class CurriculumRepeatSampler(Sampler[int]):
         self.curriculum_seconds += time.perf_counter() - t0
         unknown = [t for t in ids if t not in self.row_of]
         if unknown:
-            raise KeyError(f"the curriculum selected task id {unknown[0]!r}, which is not in the dataset")
+            raise UnknownTaskError(f"the curriculum selected task id {unknown[0]!r}, which is not in the dataset")
         self.selected[chunk] = ids
         self.selection_log.append(
             {"epoch": self._active_epoch, "chunk": chunk, "ids": list(ids), "feedback_lag": chunk - self.next_unscored}
@@ -279,20 +290,15 @@ class CurriculumRepeatSampler(Sampler[int]):
 
     def log_metrics(self) -> dict[str, float]:
         """The curriculum's own signals, namespaced ``curriculum/``, for the trainer's logger."""
-        metrics = {
-            "curriculum/feedback_lag": float(self.selection_log[-1]["feedback_lag"]) if self.selection_log else 0.0,
-            "curriculum/seconds": float(self.curriculum_seconds),
-            "curriculum/groups_seen": float(self.curriculum.groups_seen),
-        }
-        if self.last_outcomes:
-            metrics["curriculum/zero_std_fraction"] = float(np.mean([o.is_zero_variance for o in self.last_outcomes]))
-            metrics["curriculum/pass_rate_mean"] = float(np.mean([o.pass_rate for o in self.last_outcomes]))
-        if self.selection_log and isinstance(self.curriculum.pool, TaskPool):
-            rows = self.curriculum.pool.rows_of(self.selection_log[-1]["ids"])
-            metrics["curriculum/selected_level_mean"] = float(self.curriculum.pool.levels(rows).mean())
-        for key, value in (self.curriculum.teacher_metrics() or {}).items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                metrics[f"curriculum/{key}"] = float(value)
+        metrics = curriculum_step_metrics(
+            self.curriculum,
+            scored=self.last_outcomes,
+            selected_ids=self.selection_log[-1]["ids"] if self.selection_log else (),
+            seconds=self.curriculum_seconds,
+        )
+        metrics["curriculum/feedback_lag"] = (
+            float(self.selection_log[-1]["feedback_lag"]) if self.selection_log else 0.0
+        )
         return metrics
 
     # ----- persistence -----
@@ -308,9 +314,9 @@ class CurriculumRepeatSampler(Sampler[int]):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("format") != STATE_FORMAT:
-            raise ValueError(f"unsupported autocurriculum state format {state.get('format')!r}")
+            raise StateFormatError(f"unsupported autocurriculum state format {state.get('format')!r}")
         if state["geometry"] != self._geometry():
-            raise ValueError(
+            raise StateFormatError(
                 f"checkpoint was written with sampler geometry {state['geometry']}, this run has {self._geometry()}; "
                 "keep num_generations, generation_batch_size, steps_per_generation and the dataset unchanged to resume"
             )
@@ -371,7 +377,7 @@ class CurriculumFeedback:
         if inspect.iscoroutinefunction(reward_func) or inspect.iscoroutinefunction(
             getattr(reward_func, "__call__", None)  # noqa: B004 - a callable instance's async __call__
         ):
-            raise TypeError("CurriculumFeedback wraps synchronous reward functions only")
+            raise InvalidTypeError("CurriculumFeedback wraps synchronous reward functions only")
         self.reward_func = reward_func
         self.sampler = sampler
         self.id_column = id_column
@@ -392,7 +398,7 @@ class CurriculumFeedback:
         if self.sampler is None or not self.is_training():
             return rewards  # evaluation batches are not the curriculum's business
         if self.id_column not in kwargs:
-            raise KeyError(
+            raise UnknownTaskError(
                 f"reward kwargs have no {self.id_column!r} column; the train dataset needs a task id column "
                 f"(pass id_column=... to name yours)"
             )
@@ -518,16 +524,20 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
             or not callable(funcs[feedback_reward])
             or isinstance(funcs[feedback_reward], str)
         ):
-            raise ValueError(f"reward_funcs[{feedback_reward}] must be a Python reward function to feed the curriculum")
+            raise ConfigError(
+                f"reward_funcs[{feedback_reward}] must be a Python reward function to feed the curriculum"
+            )
         feedback = CurriculumFeedback(funcs[feedback_reward], id_column=id_column)
         funcs[feedback_reward] = feedback
         super().__init__(model=model, reward_funcs=funcs, args=args, train_dataset=train_dataset, **kwargs)
         from datasets import Dataset
 
         if not isinstance(self.train_dataset, Dataset):
-            raise TypeError("CurriculumGRPOTrainer needs a datasets.Dataset train set (an IterableDataset has no rows)")
+            raise InvalidTypeError(
+                "CurriculumGRPOTrainer needs a datasets.Dataset train set (an IterableDataset has no rows)"
+            )
         if id_column not in self.train_dataset.column_names:
-            raise KeyError(
+            raise MissingFieldError(
                 f"train dataset has no {id_column!r} column (columns: {', '.join(self.train_dataset.column_names)})"
             )
         self.curriculum = curriculum
@@ -584,7 +594,7 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
             output = super()._generate_and_score_completions(batch)
             outcomes = self.curriculum_sampler.last_outcomes
             if len(outcomes) != len(batch) // g:
-                raise RuntimeError(
+                raise StrategyContractError(
                     f"expected {len(batch) // g} scored groups from the reward wrapper, got {len(outcomes)}"
                 )
             rounds += 1
@@ -658,8 +668,9 @@ def tiny_offline_model(alphabet: str, hidden_size: int = 64, num_layers: int = 2
         eos_token_id=vocab["<eos>"],
         bos_token_id=None,
     )
-    torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config)
+    with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching the caller's RNG
+        torch.manual_seed(seed)
+        model = Qwen2ForCausalLM(config)
     model.generation_config.pad_token_id = vocab["<pad>"]
     model.generation_config.eos_token_id = vocab["<eos>"]
     model.generation_config.bos_token_id = None

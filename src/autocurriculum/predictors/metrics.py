@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import InvalidArgumentError
+
 
 def rankdata(values: np.ndarray) -> np.ndarray:
     """Ranks 1..n, ties given their average rank (like ``scipy.stats.rankdata``'s default)."""
@@ -24,7 +26,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman rank correlation; NaN with fewer than 2 points or when either side is constant."""
     a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
     if a.shape != b.shape:
-        raise ValueError(f"spearman: {a.size} values against {b.size}")
+        raise InvalidArgumentError(f"spearman: {a.size} values against {b.size}")
     keep = np.isfinite(a) & np.isfinite(b)
     a, b = a[keep], b[keep]
     if a.size < 2:

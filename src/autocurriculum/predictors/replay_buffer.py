@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError, StateFormatError
+
 
 class ReplayBuffer:
     """The most recent ``capacity`` examples, in a ring.
@@ -17,7 +19,7 @@ class ReplayBuffer:
 
     def __init__(self, capacity: int):
         if capacity < 1:
-            raise ValueError(f"replay buffer capacity must be >= 1, got {capacity}")
+            raise ConfigError(f"replay buffer capacity must be >= 1, got {capacity}")
         self.capacity = int(capacity)
         self.features: np.ndarray | None = None
         self.targets = np.zeros(self.capacity, dtype=np.float32)
@@ -37,11 +39,11 @@ class ReplayBuffer:
         features = np.asarray(features, dtype=np.float32)
         targets = np.asarray(targets, dtype=np.float32).reshape(-1)
         if features.ndim != 2 or features.shape[0] != targets.size:
-            raise ValueError(f"{features.shape} features for {targets.size} targets")
+            raise InvalidArgumentError(f"{features.shape} features for {targets.size} targets")
         if self.features is None:
             self.features = np.zeros((self.capacity, features.shape[1]), dtype=np.float32)
         elif features.shape[1] != self.features.shape[1]:
-            raise ValueError(f"feature width changed from {self.features.shape[1]} to {features.shape[1]}")
+            raise InvalidArgumentError(f"feature width changed from {self.features.shape[1]} to {features.shape[1]}")
         rows = np.full(targets.size, -1, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
         self.added += targets.size
         if targets.size > self.capacity:  # only the newest examples fit
@@ -56,7 +58,7 @@ class ReplayBuffer:
     def sample_indices(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
         """Indices of a minibatch (without replacement while the buffer lasts)."""
         if self.size == 0:
-            raise ValueError("cannot sample from an empty replay buffer")
+            raise InvalidArgumentError("cannot sample from an empty replay buffer")
         return rng.choice(self.size, size=batch_size, replace=batch_size > self.size)
 
     def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +79,7 @@ class ReplayBuffer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if int(state["capacity"]) != self.capacity:
-            raise ValueError(
+            raise StateFormatError(
                 f"state holds a replay buffer of capacity {state['capacity']}, this one has {self.capacity}"
             )
         size = int(state["size"])

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autocurriculum.core import ConfigError, Curriculum, CurriculumConfig, GroupOutcome, Need, option, require
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.core.task import TaskSource
 from autocurriculum.predictors.async_trainer import TEACHER_MODES
 from autocurriculum.predictors.features import FEATURE_KINDS, FeatureProvider, StudentHiddenStateFeatures, make_features
@@ -145,7 +146,9 @@ class PredictorCurriculum(Curriculum):
         """Give the teacher a function prompts -> (n, dim) mean-pooled student hidden states."""
         features = self.teacher.features
         if not isinstance(features, StudentHiddenStateFeatures):
-            raise ValueError(f"attach_feature_provider needs features='student', this strategy uses {features.kind!r}")
+            raise InvalidArgumentError(
+                f"attach_feature_provider needs features='student', this strategy uses {features.kind!r}"
+            )
         features.attach(provider)
 
     # ----- selection -----
@@ -242,7 +245,7 @@ class PredictorCurriculum(Curriculum):
         """
         pass_rates = np.asarray(pass_rates, dtype=np.float64).reshape(-1)
         if pass_rates.size != len(prompts):
-            raise ValueError(f"evaluate_teacher: {len(prompts)} prompts but {pass_rates.size} pass rates")
+            raise InvalidArgumentError(f"evaluate_teacher: {len(prompts)} prompts but {pass_rates.size} pass rates")
         if not len(prompts):
             return {"mae": float("nan"), "spearman": float("nan"), "examples": 0}
         features = self.teacher.features(list(prompts))

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import StateFormatError
 from autocurriculum.predictors.async_trainer import AsyncTeacherTrainer
 from autocurriculum.predictors.features import FeatureExtractor
-from autocurriculum.predictors.head import HeadSpec, predict
+from autocurriculum.predictors.head import HeadSpec, predict, require_torch_installed
 from autocurriculum.predictors.metrics import TeacherMetrics
 from autocurriculum.predictors.replay_buffer import ReplayBuffer
 
@@ -39,6 +40,7 @@ class DifficultyTeacher:
         metrics_window: int = 512,
         threads: int = 1,
     ):
+        require_torch_installed()  # fail when the strategy is built, not at its first update
         self.features = features
         self.low, self.high, self.hidden = float(low), float(high), int(hidden)
         self.lr, self.weight_decay, self.seed = float(lr), float(weight_decay), int(seed)
@@ -143,5 +145,5 @@ class DifficultyTeacher:
             return
         dim = int(np.asarray(state["trainer"]["learner"]["weights"]["w0"]).shape[1])
         if self.spec is not None and self.spec.dim != dim:
-            raise ValueError(f"state holds a teacher for {dim}-d features, this one uses {self.spec.dim}-d")
+            raise StateFormatError(f"state holds a teacher for {dim}-d features, this one uses {self.spec.dim}-d")
         self._build(dim).load_state_dict(state["trainer"])

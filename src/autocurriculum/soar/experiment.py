@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.evaluation import corrupt_answers, evaluate_question_set, hard_test_scores
 from autocurriculum.soar.grammar import ParsedQuestion
@@ -261,7 +262,7 @@ def compare(
     from autocurriculum.soar.report import write_report
 
     if workers < 1:
-        raise ValueError(f"compare: workers must be >= 1, got {workers}")
+        raise InvalidArgumentError(f"compare: workers must be >= 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     jobs = [(dataclasses.replace(config, seed=seed), out / f"seed-{seed}", list(arms), resume) for seed in seeds]

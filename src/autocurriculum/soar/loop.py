@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from autocurriculum.core.errors import StateFormatError
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
 from autocurriculum.soar.promotion import PromotionRule
@@ -286,9 +287,11 @@ class SOARLoop:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("format") != STATE_FORMAT:
-            raise ValueError(f"SOAR state format {state.get('format')!r}, expected {STATE_FORMAT}")
+            raise StateFormatError(f"SOAR state format {state.get('format')!r}, expected {STATE_FORMAT}")
         if state["config"] != asdict(self.config):
-            raise ValueError("SOAR state was saved with a different config; resume with the config it was run with")
+            raise StateFormatError(
+                "SOAR state was saved with a different config; resume with the config it was run with"
+            )
         self.step_index = int(state["step_index"])
         self.teacher.load_state_dict(state["teacher"])
         self.baseline.load_state_dict(state["baseline"])
@@ -308,5 +311,5 @@ class SOARLoop:
         try:
             state = torch.load(path, map_location=self.setup.testbed.device, weights_only=False)
         except Exception as exc:  # a truncated or foreign file
-            raise ValueError(f"{path}: not a SOAR checkpoint ({exc})") from None
+            raise StateFormatError(f"{path}: not a SOAR checkpoint ({exc})") from None
         self.load_state_dict(state)

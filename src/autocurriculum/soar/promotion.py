@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from autocurriculum.core.errors import ConfigError
+
 
 class PromotionRule:
     def __init__(self, threshold: float, window: int) -> None:
         if window < 1:
-            raise ValueError(f"PromotionRule: window must be >= 1, got {window}")
+            raise ConfigError(f"PromotionRule: window must be >= 1, got {window}")
         self.threshold = threshold
         self.window = window
         self._recent: deque[float] = deque(maxlen=window)

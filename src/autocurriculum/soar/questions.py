@@ -15,6 +15,7 @@ from typing import Any
 
 from autocurriculum.core import Task, TaskPool
 from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
+from autocurriculum.tasks.datasets import DatasetFormatError
 
 QUESTION_FIELDS = ("question", "answer", "level", "operators")
 
@@ -45,13 +46,13 @@ def read_questions(path: Path, question_format: QuestionFormat | None = None) ->
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                raise DatasetFormatError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
             missing = [f for f in QUESTION_FIELDS if f not in row] if isinstance(row, dict) else list(QUESTION_FIELDS)
             if missing:
-                raise ValueError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+                raise DatasetFormatError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
             parsed = ParsedQuestion(str(row["question"]), str(row["answer"]), int(row["level"]), str(row["operators"]))
             if question_format is not None and question_format.parse(parsed.question, parsed.answer) is None:
-                raise ValueError(
+                raise DatasetFormatError(
                     f"{path}:{number}: field 'question' is not a well-formed question: {parsed.question!r}"
                 )
             questions.append(parsed)

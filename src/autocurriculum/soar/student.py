@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from autocurriculum.core import Task
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT, greedy_complete
 
@@ -136,7 +137,7 @@ def success_counts(
 def pass_at_k(samples: int, correct: int, k: int) -> float:
     """Unbiased pass@k from ``samples`` draws of which ``correct`` succeeded: 1 - C(n-c, k) / C(n, k)."""
     if not 1 <= k <= samples:
-        raise ValueError(f"pass_at_k: k must lie in [1, {samples}], got {k}")
+        raise InvalidArgumentError(f"pass_at_k: k must lie in [1, {samples}], got {k}")
     if samples - correct < k:
         return 1.0
     return 1.0 - math.comb(samples - correct, k) / math.comb(samples, k)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.soar.config import TeacherConfig
 from autocurriculum.soar.grammar import QUESTION_END, TEACHER_PROMPT, pretraining_corpus, question_length
 from autocurriculum.tasks.op_chain import OpChainConfig
@@ -146,13 +147,13 @@ class TinyQuestionTeacher(QuestionTeacher):
         """One on-policy RLOO step: token-mean of -A log pi over every generated token (question and answer), plus
         the k3 KL to the pretrained teacher."""
         if len(rollouts) != len(advantages):
-            raise ValueError(f"update: {len(rollouts)} rollouts but {len(advantages)} advantages")
+            raise InvalidArgumentError(f"update: {len(rollouts)} rollouts but {len(advantages)} advantages")
         if self.config.learning_rate == 0 or not rollouts:
             return {"loss": 0.0, "kl": 0.0, "grad_norm": 0.0}
         ids = [r.completion_ids for r in rollouts]
         masks = [r.completion_mask for r in rollouts]
         if any(i is None for i in ids) or any(m is None for m in masks):
-            raise ValueError("update: every rollout needs its token ids (written by this teacher)")
+            raise InvalidArgumentError("update: every rollout needs its token ids (written by this teacher)")
         prompt_ids, prompt_mask = left_pad([self.tokenizer.encode(TEACHER_PROMPT)] * len(rollouts))
         width = max(int(i.shape[0]) for i in ids if i is not None)
         completion_ids = right_pad([i[None] for i in ids if i is not None], width, PAD_ID)

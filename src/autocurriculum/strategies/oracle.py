@@ -24,6 +24,7 @@ from autocurriculum.core import (
     register_strategy,
     require,
 )
+from autocurriculum.core.errors import InvalidArgumentError, NotReadyError
 
 PassRateEstimator = Callable[[Sequence[str]], np.ndarray]
 
@@ -61,12 +62,14 @@ class OracleCurriculum(Curriculum):
 
     def _select_rows(self, n: int) -> np.ndarray:
         if self._estimator is None:
-            raise RuntimeError(
+            raise NotReadyError(
                 "strategy 'oracle' needs a pass-rate estimator (attach_pass_rate_estimator); "
                 "it exists only on the embedded testbed, where the true pass rate can be measured"
             )
         candidates = self.uniform_rows(n * self.config.candidate_factor)
         rates = np.asarray(self._estimator(self.pool.ids_of(candidates)), dtype=np.float64)
         if rates.shape != candidates.shape or not np.isfinite(rates).all():
-            raise ValueError(f"pass-rate estimator returned {rates.shape} values (need {candidates.shape}, all finite)")
+            raise InvalidArgumentError(
+                f"pass-rate estimator returned {rates.shape} values (need {candidates.shape}, all finite)"
+            )
         return candidates[nearest_to_target(rates, self.config.target, n)]

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from autocurriculum.core.errors import AutocurriculumError
+from autocurriculum.core.errors import AutocurriculumError, InvalidArgumentError, MissingFileError
 from autocurriculum.core.task import Task, TaskPool
 
 __all__ = [
@@ -244,10 +244,10 @@ def _read_tasks(
 ) -> tuple[list[Task], list[RowProblem]]:
     """``read_tasks`` with ``seen`` (task id -> file and line of its row) shared across the files of one pool."""
     if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        raise InvalidArgumentError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
+        raise MissingFileError(f"{path}: no such file or folder")
     tasks: list[Task] = []
     problems: list[RowProblem] = []
     resolved: Layout | None = None if layout == "auto" else layout
@@ -293,7 +293,7 @@ def load_task_pool(
     A task id already read from an earlier file is a malformed row like a duplicate within one file.
     """
     if not paths:
-        raise ValueError("load_task_pool() needs at least one path")
+        raise InvalidArgumentError("load_task_pool() needs at least one path")
     tasks: list[Task] = []
     problems: list[RowProblem] = []
     seen: dict[str, tuple[str, int]] = {}

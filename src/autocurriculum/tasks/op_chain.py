@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from autocurriculum.core.config import option, require
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.tasks.base import TaskFamily, TaskFamilyConfig, register_task_family
 from autocurriculum.verifiers import FinalAnswerVerifier, Verifier
 
@@ -56,7 +57,7 @@ def apply_operation(state: int, operator: str, operand: int, modulus: int) -> in
         return (state - operand) % modulus  # Python's % is already non-negative for a positive modulus
     if operator == "*":
         return (state * operand) % modulus
-    raise ValueError(f"unknown operator {operator!r}; expected one of {OPERATORS!r}")
+    raise InvalidArgumentError(f"unknown operator {operator!r}; expected one of {OPERATORS!r}")
 
 
 def op_chain_states(start: int, steps: Sequence[tuple[str, int]], modulus: int) -> list[int]:

@@ -20,6 +20,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError, UnknownNameError
 from autocurriculum.core.task import Task, TaskPool
 
 __all__ = ["ReasoningGymSource"]
@@ -46,11 +47,11 @@ class ReasoningGymSource:
         from reasoning_gym.factory import DATASETS
 
         if name not in DATASETS:
-            raise KeyError(f"unknown reasoning-gym task {name!r}; {len(DATASETS)} are registered")
+            raise UnknownNameError(f"unknown reasoning-gym task {name!r}; {len(DATASETS)} are registered")
         if not 0.0 < success_threshold <= 1.0:
-            raise ValueError(f"success_threshold must lie in (0, 1], got {success_threshold}")
+            raise ConfigError(f"success_threshold must lie in (0, 1], got {success_threshold}")
         if size_per_level < 1:
-            raise ValueError(f"size_per_level must be >= 1, got {size_per_level}")
+            raise ConfigError(f"size_per_level must be >= 1, got {size_per_level}")
         self.name = name
         self.seed = seed
         self.success_threshold = success_threshold
@@ -82,7 +83,7 @@ class ReasoningGymSource:
                 self._entries[task_id] = entry
                 self._datasets[task_id] = dataset
         if not tasks:
-            raise ValueError(f"reasoning-gym task {name!r} produced no task with a gold answer")
+            raise ConfigError(f"reasoning-gym task {name!r} produced no task with a gold answer")
         self.pool = TaskPool(tasks)
 
     def _configurations(
@@ -107,7 +108,7 @@ class ReasoningGymSource:
         out = []
         for level in chosen:
             if not 1 <= level <= max_level:
-                raise ValueError(f"level {level} outside 1..{max_level} for reasoning-gym task {self.name!r}")
+                raise InvalidArgumentError(f"level {level} outside 1..{max_level} for reasoning-gym task {self.name!r}")
             knobs: dict[str, float] = {}
             for attr_name, attr in attributes.items():
                 index = min(level, len(attr.levels)) - 1

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autocurriculum.core.config import require
-from autocurriculum.core.errors import ConfigError, EmptyPoolError, UnknownTaskError
+from autocurriculum.core.errors import ConfigError, EmptyPoolError, OutOfRangeError, UnknownTaskError
 from autocurriculum.core.task import Task, TaskPool
 from autocurriculum.tasks.base import TaskFamily, make_task_family
 
@@ -107,7 +107,7 @@ class StreamingTaskSource:
         """``(family, level, generator index)`` of a row."""
         row = int(row)
         if not 0 <= row < len(self):
-            raise IndexError(f"row {row} is outside this streaming source of {len(self)} tasks")
+            raise OutOfRangeError(f"row {row} is outside this streaming source of {len(self)} tasks")
         slot, rel = row % self.n_slots, row // self.n_slots
         family_index, level = self._slots[slot]
         return self.families[family_index], level, self.index_offset + rel
@@ -142,7 +142,7 @@ class StreamingTaskSource:
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
             bad = int(rows[(rows < 0) | (rows >= len(self))][0])
-            raise IndexError(f"row {bad} is outside this streaming source of {len(self)} tasks")
+            raise OutOfRangeError(f"row {bad} is outside this streaming source of {len(self)} tasks")
         prefixes = self._prefixes
         if prefixes is None:
             return [family.task_id(level, index) for family, level, index in map(self.locate, rows.tolist())]

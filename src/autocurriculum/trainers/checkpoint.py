@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import torch
 
 from autocurriculum.core.config import build_config
+from autocurriculum.core.errors import InvalidArgumentError, MissingFileError, StateFormatError
 from autocurriculum.trainers.tiny_gpt import TinyGPT, TinyGPTConfig
 from autocurriculum.trainers.tokenizer import CharTokenizer
 
@@ -37,7 +38,7 @@ def save_model(
     """
     config = config or model.config
     if config.vocab_size != tokenizer.vocab_size:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"save_model: config.vocab_size={config.vocab_size} does not match "
             f"tokenizer.vocab_size={tokenizer.vocab_size}"
         )
@@ -58,11 +59,22 @@ def save_model(
 
 def load_model(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> LoadedModel:
     """Rebuild the model and tokenizer saved by :func:`save_model`."""
-    payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"load_model: {path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # truncated or corrupt: torch raises pickle, zip and runtime errors alike
+        raise StateFormatError(
+            f"load_model: {path} cannot be read ({type(exc).__name__}: {exc}); delete it to rebuild it"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(f"load_model: {path} is not a {_FORMAT} checkpoint")
+        raise StateFormatError(f"load_model: {path} is not a {_FORMAT} checkpoint")
     config = build_config(TinyGPTConfig, payload["model_config"], source=f"{path}:model_config")
     tokenizer = CharTokenizer.from_state_dict(payload["tokenizer"])
     model = TinyGPT(config, seed=0)
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError) as exc:  # shapes or names that do not match the saved config
+        raise StateFormatError(f"load_model: {path}: weights do not match its model config ({exc})") from None
     return LoadedModel(model, tokenizer, config, dict(payload["metadata"]))

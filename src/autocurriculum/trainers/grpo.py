@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from autocurriculum.core.config import option, require
-from autocurriculum.core.errors import InvalidOutcomeError
+from autocurriculum.core.errors import InvalidArgumentError, InvalidOutcomeError
 from autocurriculum.trainers.sampling import generate
 from autocurriculum.trainers.sequences import completion_logprobs, left_pad, right_pad
 from autocurriculum.trainers.tiny_gpt import TinyGPT
@@ -80,7 +80,9 @@ class RolloutGroup:
     def concatenate(self, other: RolloutGroup) -> RolloutGroup:
         """This group followed by ``other``'s completions of the same prompt (a screen and its continuation)."""
         if self.prompt != other.prompt:
-            raise ValueError(f"cannot join rollouts of different prompts {self.prompt!r} and {other.prompt!r}")
+            raise InvalidArgumentError(
+                f"cannot join rollouts of different prompts {self.prompt!r} and {other.prompt!r}"
+            )
         width = max(self.completion_ids.shape[1], other.completion_ids.shape[1])
         return RolloutGroup(
             prompt=self.prompt,
@@ -139,7 +141,9 @@ class GRPOTrainer:
         """Sample ``group_sizes[i]`` completions of ``prompts[i]`` (``group_size`` each by default) in one call."""
         sizes = [self.config.group_size] * len(prompts) if group_sizes is None else [int(n) for n in group_sizes]
         if len(sizes) != len(prompts) or any(n < 1 for n in sizes):
-            raise ValueError(f"rollout: need one group size >= 1 per prompt, got {sizes} for {len(prompts)} prompts")
+            raise InvalidArgumentError(
+                f"rollout: need one group size >= 1 per prompt, got {sizes} for {len(prompts)} prompts"
+            )
         expanded = [p for p, n in zip(prompts, sizes, strict=True) for _ in range(n)]
         gen = generate(
             self.model,
@@ -173,7 +177,7 @@ class GRPOTrainer:
 
     def _check_rewards(self, groups: Sequence[RolloutGroup], rewards: Sequence[np.ndarray]) -> list[np.ndarray]:
         if not groups:
-            raise ValueError("GRPOTrainer.train_step: no groups given")
+            raise InvalidArgumentError("GRPOTrainer.train_step: no groups given")
         if len(rewards) != len(groups):
             raise InvalidOutcomeError(
                 f"GRPOTrainer.train_step: got {len(rewards)} reward arrays for {len(groups)} groups"

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.trainers.sequences import left_pad
 from autocurriculum.trainers.tiny_gpt import TinyGPT, position_ids_from_mask
 from autocurriculum.trainers.tokenizer import EOS_ID, PAD_ID, CharTokenizer
@@ -45,11 +46,11 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
 
 def encode_prompts(tokenizer: CharTokenizer, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
     if not prompts:
-        raise ValueError("generate: no prompts given")
+        raise InvalidArgumentError("generate: no prompts given")
     rows = []
     for i, prompt in enumerate(prompts):
         if not prompt:
-            raise ValueError(f"encode_prompts: prompt {i} is empty")
+            raise InvalidArgumentError(f"encode_prompts: prompt {i} is empty")
         rows.append(tokenizer.encode(prompt))
     return left_pad(rows)
 
@@ -66,12 +67,14 @@ def generate(
 ) -> Generation:
     """Sample up to ``max_new_tokens`` per prompt; stops as soon as every row has emitted eos."""
     if max_new_tokens < 1:
-        raise ValueError(f"generate: max_new_tokens must be at least 1, got {max_new_tokens}")
+        raise InvalidArgumentError(f"generate: max_new_tokens must be at least 1, got {max_new_tokens}")
     if not greedy and not temperature > 0:
-        raise ValueError(f"generate: temperature must be positive when sampling, got {temperature}")
+        raise InvalidArgumentError(f"generate: temperature must be positive when sampling, got {temperature}")
     for i, prompt in enumerate(prompts):
         if not prompt:
-            raise ValueError(f"generate: prompt {i} is empty; the model needs at least one token to condition on")
+            raise InvalidArgumentError(
+                f"generate: prompt {i} is empty; the model needs at least one token to condition on"
+            )
     # GRPO repeats each prompt group_size times: run the prompt forward once per distinct prompt
     # and share its KV cache across the copies.
     first_index: dict[str, int] = {}
@@ -82,13 +85,13 @@ def generate(
     n, p = len(prompts), unique_ids.shape[1]
     # The last sampled token is never fed back, so prompt + max_new_tokens - 1 positions are needed.
     if p + max_new_tokens - 1 > model.config.max_seq_len:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"generate: longest prompt ({p} tokens) + max_new_tokens ({max_new_tokens}) - 1 exceeds "
             f"the model's max_seq_len={model.config.max_seq_len}"
         )
     device = next(model.parameters()).device
     if generator is not None and not greedy and generator.device.type != device.type:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"generate: the torch.Generator is on {generator.device} but the model is on {device}; "
             f"create it with torch.Generator(device=...) on the model's device"
         )
@@ -153,7 +156,7 @@ def greedy_complete(
 ) -> list[str]:
     """Greedy completions for evaluation, in chunks of ``batch_size`` prompts."""
     if batch_size < 1:
-        raise ValueError(f"greedy_complete: batch_size must be at least 1, got {batch_size}")
+        raise InvalidArgumentError(f"greedy_complete: batch_size must be at least 1, got {batch_size}")
     out: list[str] = []
     with eval_mode(model):
         for start in range(0, len(prompts), batch_size):

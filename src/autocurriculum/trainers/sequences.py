@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.trainers.tiny_gpt import TinyGPT, position_ids_from_mask
 from autocurriculum.trainers.tokenizer import PAD_ID
 
@@ -51,7 +52,7 @@ def completion_logprobs(
     """
     p = prompt_ids.shape[1]
     if p == 0:
-        raise ValueError("completion_logprobs: prompts must have at least one token")
+        raise InvalidArgumentError("completion_logprobs: prompts must have at least one token")
     ids = torch.cat([prompt_ids, completion_ids], dim=1)[:, :-1]
     mask = torch.cat([prompt_mask, completion_mask], dim=1)[:, :-1]
     logits, _ = model(ids, position_ids_from_mask(mask), mask)

@@ -11,6 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from autocurriculum.core.config import option, require
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.trainers.sequences import completion_logprobs, left_pad, right_pad
 from autocurriculum.trainers.tiny_gpt import TinyGPT
 from autocurriculum.trainers.tokenizer import EOS_ID, PAD_ID, CharTokenizer
@@ -50,11 +51,11 @@ class SFTTrainer:
     def collate(self, batch: Sequence[tuple[str, str]]) -> tuple[torch.Tensor, ...]:
         """Left-padded prompts and right-padded completions (each ending in eos), with masks."""
         if not batch:
-            raise ValueError("SFTTrainer: empty batch")
+            raise InvalidArgumentError("SFTTrainer: empty batch")
         prompts, completions = [], []
         for i, (prompt, completion) in enumerate(batch):
             if not prompt:
-                raise ValueError(f"SFTTrainer: example {i} has an empty prompt")
+                raise InvalidArgumentError(f"SFTTrainer: example {i} has an empty prompt")
             prompts.append(self.tokenizer.encode(prompt))
             completions.append(torch.tensor([*self.tokenizer.encode(completion), EOS_ID], dtype=torch.long))
         prompt_ids, prompt_mask = left_pad(prompts)
@@ -73,9 +74,9 @@ class SFTTrainer:
     def train(self, examples: Sequence[tuple[str, str]], steps: int, progress: bool = False) -> dict[str, float]:
         """Run ``steps`` AdamW steps on batches drawn with replacement from ``examples``."""
         if not examples:
-            raise ValueError("SFTTrainer.train: no examples given")
+            raise InvalidArgumentError("SFTTrainer.train: no examples given")
         if steps < 0:
-            raise ValueError(f"SFTTrainer.train: steps must be non-negative, got {steps}")
+            raise InvalidArgumentError(f"SFTTrainer.train: steps must be non-negative, got {steps}")
         self.model.train()
         max_norm = self.config.grad_clip if self.config.grad_clip > 0 else math.inf
         loss_value = float("nan")

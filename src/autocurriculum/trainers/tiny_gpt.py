@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from autocurriculum.core.config import option, require
+from autocurriculum.core.errors import InvalidArgumentError
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]
 
@@ -200,19 +201,21 @@ class TinyGPT(nn.Module):
         positions too. ``position_ids`` is ``[B, T]`` (see :func:`position_ids_from_mask`).
         """
         if input_ids.dim() != 2:
-            raise ValueError(f"TinyGPT: input_ids must be [batch, seq], got shape {tuple(input_ids.shape)}")
+            raise InvalidArgumentError(f"TinyGPT: input_ids must be [batch, seq], got shape {tuple(input_ids.shape)}")
         b, t = input_ids.shape
         past_len = 0 if not past_key_values else past_key_values[0][0].shape[2]
         total = past_len + t
         if total > self.config.max_seq_len:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"TinyGPT: sequence length {total} (cached {past_len} + new {t}) exceeds "
                 f"max_seq_len={self.config.max_seq_len}"
             )
         if position_ids.shape != (b, t):
-            raise ValueError(f"TinyGPT: position_ids shape {tuple(position_ids.shape)} != input_ids shape {(b, t)}")
+            raise InvalidArgumentError(
+                f"TinyGPT: position_ids shape {tuple(position_ids.shape)} != input_ids shape {(b, t)}"
+            )
         if attention_mask.shape != (b, total):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"TinyGPT: attention_mask shape {tuple(attention_mask.shape)} must be "
                 f"(batch, past + new) = {(b, total)}"
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from autocurriculum.core.errors import ConfigError, InvalidArgumentError
+
 PAD_ID = 0
 EOS_ID = 1
 _NUM_SPECIAL = 2  # ids 0 and 1 are reserved, characters start at 2
@@ -22,13 +24,13 @@ class CharTokenizer:
     def __init__(self, alphabet: str | Sequence[str]) -> None:
         chars = list(alphabet)
         if not chars:
-            raise ValueError("CharTokenizer: the alphabet is empty")
+            raise ConfigError("CharTokenizer: the alphabet is empty")
         for i, ch in enumerate(chars):
             if not isinstance(ch, str) or len(ch) != 1:
-                raise ValueError(f"CharTokenizer: alphabet entry {i} is {ch!r}, expected a single character")
+                raise ConfigError(f"CharTokenizer: alphabet entry {i} is {ch!r}, expected a single character")
         if len(set(chars)) != len(chars):
             dupes = sorted({c for c in chars if chars.count(c) > 1})
-            raise ValueError(f"CharTokenizer: duplicate characters in alphabet: {dupes!r}")
+            raise ConfigError(f"CharTokenizer: duplicate characters in alphabet: {dupes!r}")
         self.alphabet: str = "".join(chars)
         self._to_id = {ch: i + _NUM_SPECIAL for i, ch in enumerate(chars)}
 
@@ -49,7 +51,7 @@ class CharTokenizer:
         for pos, ch in enumerate(text):
             token = self._to_id.get(ch)
             if token is None:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"CharTokenizer: unknown character {ch!r} at position {pos} in {text!r}; "
                     f"alphabet is {self.alphabet!r}"
                 )
@@ -67,7 +69,9 @@ class CharTokenizer:
                 continue
             index = token - _NUM_SPECIAL
             if not 0 <= index < len(self.alphabet):
-                raise ValueError(f"CharTokenizer: id {token} is outside the vocabulary of size {self.vocab_size}")
+                raise InvalidArgumentError(
+                    f"CharTokenizer: id {token} is outside the vocabulary of size {self.vocab_size}"
+                )
             out.append(self.alphabet[index])
         return "".join(out)
 
@@ -77,7 +81,7 @@ class CharTokenizer:
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> CharTokenizer:
         if "alphabet" not in state:
-            raise ValueError("CharTokenizer.from_state_dict: missing key 'alphabet'")
+            raise InvalidArgumentError("CharTokenizer.from_state_dict: missing key 'alphabet'")
         return cls(state["alphabet"])
 
     def __eq__(self, other: object) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from autocurriculum.core.errors import ConfigError
 from autocurriculum.verifiers.base import Verifier
 
 
@@ -14,7 +15,7 @@ class FinalAnswerVerifier(Verifier):
 
     def __init__(self, separator: str = "|"):
         if not isinstance(separator, str) or not separator:
-            raise ValueError(f"separator must be a non-empty string, got {separator!r}")
+            raise ConfigError(f"separator must be a non-empty string, got {separator!r}")
         self.separator = separator
 
     def parse(self, completion: str) -> str | None:

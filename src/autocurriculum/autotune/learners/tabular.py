@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autocurriculum.autotune.problem import ArrayProblem, Problem, Prompts
+from autocurriculum.core.errors import InvalidTypeError
 from autocurriculum.tasks.clustered_op_chain import OP_NAMES, ClusteredOpChainFamily, apply_ops, chain_states
 
 NUM_OPS = len(OP_NAMES)
@@ -23,7 +24,7 @@ NUM_OPS = len(OP_NAMES)
 
 def _require_array(problem: Problem) -> ArrayProblem:
     if not isinstance(problem, ArrayProblem):
-        raise TypeError("the exact tabular learner needs the clustered_op_chain task (an ArrayProblem)")
+        raise InvalidTypeError("the exact tabular learner needs the clustered_op_chain task (an ArrayProblem)")
     return problem
 
 

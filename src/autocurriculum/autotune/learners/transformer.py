@@ -11,6 +11,7 @@ from typing import Any
 
 from autocurriculum.autotune.problem import Problem, Prompts, TextProblem
 from autocurriculum.core.config import option, require
+from autocurriculum.core.errors import InvalidTypeError
 
 
 @dataclass
@@ -115,5 +116,5 @@ class TransformerLearner:
 
     def new(self, problem: Problem, seed: int) -> Any:
         if not isinstance(problem, TextProblem):
-            raise TypeError("the transformer learner needs a TextProblem (make_problem(..., text=True))")
+            raise InvalidTypeError("the transformer learner needs a TextProblem (make_problem(..., text=True))")
         return TransformerHypothesis(problem, self.config, seed)
