@@ -177,7 +177,15 @@ def test_resume_from_trl_checkpoint_continues_the_selection_sequence(tmp_path):
     )
 
 
-def _train_filtering(tmp_path, strategy: str, max_steps: int = 4, options: dict | None = None):
+def _train_filtering(
+    tmp_path,
+    strategy: str,
+    max_steps: int = 4,
+    options: dict | None = None,
+    save_steps: int | None = None,
+    resume: str | None = None,
+    name: str | None = None,
+):
     """A tiny TRL run where a third of the prompts always succeed, a third always fail, a third vary."""
     from datasets import Dataset
     from trl import GRPOConfig
@@ -193,7 +201,7 @@ def _train_filtering(tmp_path, strategy: str, max_steps: int = 4, options: dict 
         return [1.0 if k == 0 else 0.0 if k == 1 else float(i % 2) for i, k in enumerate(kind)]
 
     config = GRPOConfig(
-        output_dir=str(tmp_path / strategy),
+        output_dir=str(tmp_path / (name or strategy)),
         per_device_train_batch_size=8,  # 4 prompts x 2 generations
         num_generations=2,
         max_completion_length=3,
@@ -202,7 +210,8 @@ def _train_filtering(tmp_path, strategy: str, max_steps: int = 4, options: dict 
         use_cpu=True,
         bf16=False,
         report_to="none",
-        save_strategy="no",
+        save_strategy="no" if save_steps is None else "steps",
+        save_steps=save_steps or 500,
         logging_steps=1,
         seed=0,
         disable_tqdm=True,
@@ -216,8 +225,31 @@ def _train_filtering(tmp_path, strategy: str, max_steps: int = 4, options: dict 
         processing_class=tokenizer,
         curriculum=curriculum,
     )
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume)
     return trainer
+
+
+@pytest.mark.slow
+def test_dynamic_sampling_resumes_from_a_trl_checkpoint_mid_run(tmp_path):
+    """Kill after step 2, resume from checkpoint-2: the optimizer-step count TRL sees stays right, the curriculum
+    continues from its saved state (every group generated before the checkpoint still counted, none twice) and
+    every resumed batch is still full of informative groups."""
+    from autocurriculum.core.codec import curriculum_state, load_state
+
+    full = _train_filtering(tmp_path, "dynamic-sampling", max_steps=4, save_steps=2, name="full")
+    checkpoint = tmp_path / "full" / "checkpoint-2"
+    assert full.state.global_step == 4
+    resumed = _train_filtering(tmp_path, "dynamic-sampling", max_steps=4, resume=str(checkpoint), name="resumed")
+    assert resumed.state.global_step == 4
+    logs = [e for e in resumed.state.log_history if "curriculum/generation_rounds" in e]
+    assert [e["step"] for e in logs] == [1, 2, 3, 4]  # TRL restores the log history of steps 1-2 from the checkpoint
+    first_two, logs = logs[:2], logs[2:]  # restored from the checkpoint; trained after the resume
+    assert all(e["curriculum/zero_std_after_filter"] == 0.0 for e in logs)
+    saved_groups = curriculum_state(load_state(checkpoint / "autocurriculum_state.json"))["groups_seen"]
+    generated_before = round(sum(e["curriculum/generated_groups_per_trained"] * 4 for e in first_two))
+    assert saved_groups == generated_before > 0  # the checkpoint holds every group generated in steps 1-2
+    generated_after = round(sum(e["curriculum/generated_groups_per_trained"] * 4 for e in logs))
+    assert resumed.curriculum.groups_seen == saved_groups + generated_after
 
 
 @pytest.mark.slow

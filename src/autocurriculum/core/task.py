@@ -121,6 +121,10 @@ class TaskPool:
     def prompt(self, row: int) -> str:
         return self._prompts[row]
 
+    def prompts_of(self, rows: Iterable[int]) -> list[str]:
+        """The prompt texts of ``rows``, read from the column (no ``Task`` built per row)."""
+        return [self._prompts[int(r)] for r in rows]
+
     def answer(self, row: int) -> str:
         return self._answers[row]
 
@@ -137,3 +141,11 @@ class TaskPool:
         else:
             levels = np.nan_to_num(self.knob("level"), nan=0.0)
         return levels if rows is None else levels[np.asarray(rows, dtype=np.int64)]
+
+
+def prompts_of(source: TaskSource, rows: Iterable[int]) -> list[str]:
+    """The prompt texts of ``rows`` of any task source: from the column of an in-memory ``TaskPool``, else from
+    the tasks the source builds (a streaming source generates them on demand)."""
+    if isinstance(source, TaskPool):
+        return source.prompts_of(rows)
+    return [source[int(r)].prompt for r in rows]

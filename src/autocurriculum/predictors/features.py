@@ -74,23 +74,34 @@ class HashedNgramFeatures:
     def dim(self) -> int:
         return self._dim
 
-    def _row(self, prompt: str) -> tuple[np.ndarray, np.ndarray]:
-        """The prompt's feature row in sparse form: its non-zero buckets and their final (normalised) values."""
+    def _hashes(self, prompt: str) -> list[int]:
         # Boundary markers let n-grams see the start and end of the prompt.
         text = f"\x02{prompt}\x03".encode()
-        hashes = [
+        return [
             zlib.crc32(text[i : i + n], n)  # the n-gram length seeds the hash: "0" and "00" land apart
             for n in range(self.ngram_min, self.ngram_max + 1)
             for i in range(len(text) - n + 1)
         ]
-        h = np.asarray(hashes, dtype=np.uint64)
+
+    def _new_rows(self, prompts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Sparse feature rows (non-zero buckets, final normalised values) of prompts not seen before, computed
+        for the whole batch at once: per-prompt NumPy calls cost more than the arithmetic."""
+        hashes = [self._hashes(prompt) for prompt in prompts]
+        h = np.fromiter((x for row in hashes for x in row), dtype=np.uint64, count=sum(map(len, hashes)))
+        owner = np.repeat(np.arange(len(prompts), dtype=np.int64), [len(row) for row in hashes])
         signs = np.where((h >> np.uint64(31)) & np.uint64(1), -1.0, 1.0)
-        buckets, inverse = np.unique((h % self._dim).astype(np.int64), return_inverse=True)
-        counts = np.bincount(inverse, weights=signs, minlength=buckets.size)
+        cells, inverse = np.unique(owner * self._dim + (h % self._dim).astype(np.int64), return_inverse=True)
+        counts = np.bincount(inverse, weights=signs, minlength=cells.size)
         keep = counts != 0  # collisions that cancel leave a zero
-        values = np.sign(counts[keep]) * np.log1p(np.abs(counts[keep]))
-        values /= max(float(np.linalg.norm(values)), 1e-12)
-        return buckets[keep].astype(np.int32), values.astype(np.float32)
+        cells, counts = cells[keep], counts[keep]
+        values = np.sign(counts) * np.log1p(np.abs(counts))
+        bounds = np.searchsorted(cells // self._dim, np.arange(len(prompts) + 1))
+        rows = []
+        for i in range(len(prompts)):
+            part = values[bounds[i] : bounds[i + 1]]
+            part = part / max(float(np.linalg.norm(part)), 1e-12)
+            rows.append(((cells[bounds[i] : bounds[i + 1]] % self._dim).astype(np.int32), part.astype(np.float32)))
+        return rows
 
     def _rows(self, prompts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Sparse rows of ``prompts``, cached per prompt text (LRU): a row depends on the text only, and a prompt
@@ -100,7 +111,8 @@ class HashedNgramFeatures:
             for prompt, hit in zip(prompts, found, strict=True):
                 if hit is not None:
                     self._cache.move_to_end(prompt)
-        fresh = {prompt: self._row(prompt) for prompt, hit in zip(prompts, found, strict=True) if hit is None}
+        unseen = list(dict.fromkeys(prompt for prompt, hit in zip(prompts, found, strict=True) if hit is None))
+        fresh = dict(zip(unseen, self._new_rows(unseen), strict=True)) if unseen else {}
         if fresh:
             with self._lock:
                 self._cache.update(fresh)

@@ -20,7 +20,7 @@ import numpy as np
 
 from autocurriculum.core import ConfigError, Curriculum, CurriculumConfig, GroupOutcome, Need, option, require
 from autocurriculum.core.errors import InvalidArgumentError
-from autocurriculum.core.task import TaskSource
+from autocurriculum.core.task import TaskSource, prompts_of
 from autocurriculum.predictors.async_trainer import TEACHER_MODES
 from autocurriculum.predictors.features import FEATURE_KINDS, FeatureProvider, StudentHiddenStateFeatures, make_features
 from autocurriculum.predictors.metrics import mean_absolute_error, spearman
@@ -159,7 +159,7 @@ class PredictorCurriculum(Curriculum):
     def _features_of(self, rows: np.ndarray) -> np.ndarray:
         missing = [int(r) for r in rows if int(r) not in self._feature_cache]
         if missing:
-            computed = self.teacher.embed([self.pool[r].prompt for r in missing])
+            computed = self.teacher.embed(prompts_of(self.pool, missing))
             fresh = dict(zip(missing, computed, strict=True))
         else:
             fresh = {}
