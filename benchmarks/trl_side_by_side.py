@@ -93,7 +93,7 @@ def _smollm2_setup(seed: int) -> dict[str, Any]:
     }
 
 
-def run_arm(arm: str, model_name: str, steps: int, seed: int) -> dict[str, Any]:
+def run_arm(arm: str, model_name: str, steps: int, seed: int, max_generation_rounds: int = 10) -> dict[str, Any]:
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
@@ -134,7 +134,8 @@ def run_arm(arm: str, model_name: str, steps: int, seed: int) -> dict[str, Any]:
     if arm == "trl":
         trainer = GRPOTrainer(**common)
     else:
-        curriculum = make_curriculum(arm, setup["pool"], {"seed": seed})
+        options = {"max_generation_rounds": max_generation_rounds} if arm == "dynamic-sampling" else {}
+        curriculum = make_curriculum(arm, setup["pool"], {"seed": seed, **options})
         trainer = CurriculumGRPOTrainer(**common, curriculum=curriculum)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -179,6 +180,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="optimizer steps per arm and seed (equal budget)")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (this script's own setting)")
+    parser.add_argument("--arms", default=",".join(ARMS), help="which of trl, thompson, dynamic-sampling to run")
+    parser.add_argument(
+        "--max-generation-rounds", type=int, default=10, help="dynamic-sampling's round limit (DAPO's default: 10)"
+    )
     parser.add_argument("--out", default="runs/trl-side-by-side")
     args = parser.parse_args()
 
@@ -187,17 +192,28 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=FutureWarning)
     seeds = [int(s) for s in args.seeds.split(",")]
+    arms = [a for a in args.arms.split(",") if a]
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        parser.error(f"--arms: unknown arm {unknown[0]!r}; choose from {', '.join(ARMS)}")
     start = time.perf_counter()
     rows = []
     for seed in seeds:
-        for arm in ARMS:  # interleaved per seed, so a machine that slows down slows every arm alike
-            row = run_arm(arm, args.model, args.steps, seed)
+        for arm in arms:  # interleaved per seed, so a machine that slows down slows every arm alike
+            row = run_arm(arm, args.model, args.steps, seed, args.max_generation_rounds)
             rows.append(row)
             print(json.dumps(row), flush=True)
     wall = time.perf_counter() - start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = {"model": args.model, "steps": args.steps, "seeds": seeds, "wall_seconds": wall, "runs": rows}
+    result = {
+        "model": args.model,
+        "steps": args.steps,
+        "seeds": seeds,
+        "max_generation_rounds": args.max_generation_rounds,
+        "wall_seconds": wall,
+        "runs": rows,
+    }
     (out / "result.json").write_text(json.dumps(result, indent=2))
 
     columns = [
@@ -212,7 +228,7 @@ def main() -> None:
     print(f"\n{args.model}, {args.steps} optimizer steps per run, seeds {seeds}, {wall:.0f} s in all")
     print("| arm | " + " | ".join(name for name, _ in columns) + " |")
     print("|---|" + "---|" * len(columns))
-    for arm in ARMS:
+    for arm in arms:
         mine = [r for r in rows if r["arm"] == arm]
         print(f"| {arm} | " + " | ".join(_cell([r[name] for r in mine], fmt) for name, fmt in columns) + " |")
 

@@ -281,3 +281,86 @@ def test_a_filter_that_keeps_nothing_trains_a_partial_batch_with_a_warning(tmp_p
         )
     (entry,) = [e for e in trainer.state.log_history if "curriculum/generation_rounds" in e]
     assert entry["curriculum/generation_rounds"] == 2 and entry["curriculum/zero_std_after_filter"] == 1.0
+
+
+# ----- several real ranks (torchrun, gloo on CPU) -----
+_RANK_SCRIPT = """
+import json, os, sys, warnings
+warnings.filterwarnings("ignore")
+from datasets import Dataset
+from trl import GRPOConfig
+from autocurriculum import make_curriculum
+from autocurriculum.core import Task, TaskPool
+from autocurriculum.core.codec import state_to_json
+from autocurriculum.integrations.trl import CurriculumGRPOTrainer, tiny_offline_model
+
+strategy, out = sys.argv[1], sys.argv[2]
+pool = TaskPool(Task(task_id=f"t{i:03d}", prompt=f"A{i:03d}=", answer=str(i % 10)) for i in range(30))
+dataset = Dataset.from_list([{"prompt": t.prompt, "answer": t.answer, "task_id": t.task_id} for t in pool])
+model, tokenizer = tiny_offline_model("A0123456789=", hidden_size=32, num_layers=1, seed=0)
+
+def reward(completions, task_id, **kwargs):  # a third always right, a third always wrong, a third half right
+    kind = [int(t[1:]) % 3 for t in task_id]
+    return [1.0 if k == 0 else 0.0 if k == 1 else float(i % 2) for i, k in enumerate(kind)]
+
+config = GRPOConfig(
+    output_dir=out, per_device_train_batch_size=4, num_generations=2, max_completion_length=3, max_steps=3,
+    learning_rate=1e-3, use_cpu=True, bf16=False, report_to="none", save_strategy="no", logging_steps=1,
+    seed=0, disable_tqdm=True,
+)
+trainer = CurriculumGRPOTrainer(
+    model=model, reward_funcs=reward, args=config, train_dataset=dataset, processing_class=tokenizer,
+    curriculum=make_curriculum(strategy, pool, {"seed": 3}),
+)
+trainer.train()
+rank = trainer.accelerator.process_index
+with open(os.path.join(out, f"rank-{rank}.json"), "w") as f:
+    json.dump({
+        "world": trainer.accelerator.num_processes,
+        "steps": trainer.state.global_step,
+        "state": state_to_json(trainer.curriculum.state_dict()),
+        "logs": [e for e in trainer.state.log_history if "curriculum/groups_seen" in e],
+    }, f)
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["thompson", "dynamic-sampling"])
+def test_two_real_ranks_make_identical_curriculum_decisions(tmp_path, strategy):
+    """Two processes under torchrun (gloo on CPU), one sampler replica each: the curricula end in the same state
+    on both ranks, TRL's step count is right, and with dynamic-sampling every trained group on every rank is
+    informative (the rank furthest behind sets each refill round)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun is not installed next to this interpreter")
+    script = tmp_path / "ranks.py"
+    script.write_text(_RANK_SCRIPT)
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()), str(script)]
+    done = subprocess.run([*command, strategy, str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank-{r}.json").read_text()) for r in range(2)]
+    assert [r["world"] for r in ranks] == [2, 2]
+    assert [r["steps"] for r in ranks] == [3, 3]
+    assert ranks[0]["state"] == ranks[1]["state"]  # identical decisions: same updates, same draws, same filter
+    logs = ranks[0]["logs"]
+    assert len(logs) == 3
+    if strategy == "dynamic-sampling":
+        assert all(e["curriculum/zero_std_after_filter"] == 0.0 for e in logs)
+        assert all(e["curriculum/zero_std_before_filter"] > 0.3 for e in logs)  # 2 in 3 prompts never vary
+        assert max(e["curriculum/generation_rounds"] for e in logs) > 1
+        generated = sum(e["curriculum/generated_groups_per_trained"] * 4 for e in logs)  # 2 ranks x 2 groups
+        assert logs[-1]["curriculum/groups_seen"] == round(generated)  # every rank's every group was counted

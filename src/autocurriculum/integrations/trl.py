@@ -434,7 +434,7 @@ class CurriculumCheckpointCallback(_trainer_callback_base()):  # type: ignore[mi
         return control
 
 
-TRL_SUPPORTS = frozenset({Ability.FILTERS_GROUPS})  # generate-until-full (one process); no screens or ragged groups
+TRL_SUPPORTS = frozenset({Ability.FILTERS_GROUPS})  # generate-until-full (any rank count); no screens or ragged groups
 # keys of GRPOTrainer's generation output that generate-until-full knows how to split and join
 _PADDED_LEFT = {"prompt_ids", "prompt_mask"}
 _PADDED_RIGHT = {
@@ -553,11 +553,6 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         feedback.is_training = lambda: bool(self.model.training)
         self.add_callback(CurriculumCheckpointCallback(self.curriculum_sampler))
 
-        if Ability.FILTERS_GROUPS in curriculum.abilities and self.accelerator.num_processes > 1:
-            raise UnsupportedStrategyError(
-                f"strategy {curriculum.name!r} filters groups; TRL's generate-until-full loop runs on one process "
-                f"only (this run has {self.accelerator.num_processes}); use a selection-only strategy or one process"
-            )
         self._id_column = id_column
 
     def _get_train_sampler(self, dataset: Any = None) -> Sampler:
@@ -579,40 +574,61 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         """DAPO dynamic sampling inside TRL: generate, report every group, keep what ``filter`` keeps, draw more
         prompts from the curriculum until the generation batch is full of kept groups.
 
-        Every generated group reaches ``curriculum.update`` (through the reward wrapper). After
-        ``curriculum.max_generation_rounds`` rounds the batch is completed with dropped groups (zero advantage, so
-        no gradient: a partial batch in effect, keeping TRL's batch shape) and a ``GenerationRoundsExhausted``
-        warning is issued. Round counts and zero-std shares go to TRL's logs under ``curriculum/``.
+        Every generated group reaches ``curriculum.update`` (through the reward wrapper, which gathers all ranks'
+        rewards). After ``curriculum.max_generation_rounds`` rounds the batch is completed with dropped groups
+        (zero advantage, so no gradient: a partial batch in effect, keeping TRL's batch shape) and a
+        ``GenerationRoundsExhausted`` warning is issued. Round counts and zero-std shares go to TRL's logs under
+        ``curriculum/``.
+
+        Several ranks: each rank trains on its own groups, and every rank sees every rank's outcomes, so all of
+        them compute the same keep decisions and the same per-rank counts without talking. A round continues
+        until the rank furthest behind is full; every rank generates the same number of prompts in it (TRL
+        gathers equal shapes), drawn by one identical ``select`` and split by rank.
         """
         g = self.num_generations
-        needed = len(inputs) // g
+        world, rank = self.accelerator.num_processes, self.accelerator.process_index
+        if len(inputs) % g:
+            raise UnsupportedStrategyError(
+                f"generate-until-full keeps or drops whole groups on each rank, but this rank's generation batch "
+                f"of {len(inputs)} completions is not a multiple of num_generations={g}; make "
+                "per_device_train_batch_size * steps_per_generation a multiple of num_generations"
+            )
+        needed = len(inputs) // g  # groups this rank (and every rank) trains on
         kept: list[dict[str, Any]] = []
         dropped: list[dict[str, Any]] = []
+        kept_per_rank = [0] * world
         generated_groups = zero_std_groups = rounds = 0
         batch = inputs
         while True:
             output = super()._generate_and_score_completions(batch)
-            outcomes = self.curriculum_sampler.last_outcomes
-            if len(outcomes) != len(batch) // g:
+            outcomes = self.curriculum_sampler.last_outcomes  # every rank's groups, rank by rank
+            local = len(batch) // g
+            if len(outcomes) != local * world:
                 raise StrategyContractError(
-                    f"expected {len(batch) // g} scored groups from the reward wrapper, got {len(outcomes)}"
+                    f"expected {local * world} scored groups ({local} on each of {world} ranks) from the reward "
+                    f"wrapper, got {len(outcomes)}"
                 )
             rounds += 1
             generated_groups += len(outcomes)
             zero_std_groups += sum(o.is_zero_variance for o in outcomes)
             keep = {id(o) for o in self.curriculum.filter(outcomes)}
-            for i, outcome in enumerate(outcomes):
+            for r in range(world):
+                passed = sum(id(o) in keep for o in outcomes[r * local : (r + 1) * local])
+                kept_per_rank[r] = min(needed, kept_per_rank[r] + passed)
+            for i, outcome in enumerate(outcomes[rank * local : (rank + 1) * local]):
                 part = _rows(output, slice(i * g, (i + 1) * g))
                 (kept if id(outcome) in keep and len(kept) < needed else dropped).append(part)
-            if len(kept) >= needed or rounds >= self.curriculum.max_generation_rounds:
+            if min(kept_per_rank) >= needed or rounds >= self.curriculum.max_generation_rounds:
                 break
-            ids = self.curriculum.select(self.curriculum.generation_size(needed - len(kept)))
-            rows = [self.curriculum_sampler.row_of[t] for t in ids]
+            per_rank = self.curriculum.generation_size(needed - min(kept_per_rank))
+            ids = self.curriculum.select(per_rank * world)  # the same on every rank: same state, same draws
+            rows = [self.curriculum_sampler.row_of[t] for t in ids[rank * per_rank : (rank + 1) * per_rank]]
             batch = [self.train_dataset[row] for row in rows for _ in range(g)]
-        if len(kept) < needed:
+        if min(kept_per_rank) < needed:
             warnings.warn(
-                f"strategy {self.curriculum.name!r}: only {len(kept)} of {needed} groups passed the filter after "
-                f"{rounds} generation rounds; the rest of the batch holds dropped groups, whose advantages are zero",
+                f"strategy {self.curriculum.name!r}: only {sum(kept_per_rank)} of {needed * world} groups passed "
+                f"the filter after {rounds} generation rounds; the rest of the batch holds dropped groups, whose "
+                "advantages are zero",
                 GenerationRoundsExhausted,
                 stacklevel=2,
             )
@@ -620,8 +636,8 @@ class CurriculumGRPOTrainer(_grpo_trainer_base()):  # type: ignore[misc]
         metrics = self._metrics["train"]
         metrics["curriculum/generation_rounds"].append(float(rounds))
         metrics["curriculum/zero_std_before_filter"].append(zero_std_groups / max(generated_groups, 1))
-        metrics["curriculum/zero_std_after_filter"].append(1.0 - len(kept) / needed)
-        metrics["curriculum/generated_groups_per_trained"].append(generated_groups / needed)
+        metrics["curriculum/zero_std_after_filter"].append(1.0 - sum(kept_per_rank) / (needed * world))
+        metrics["curriculum/generated_groups_per_trained"].append(generated_groups / (needed * world))
         return _concatenate_outputs(trained, self.processing_class.pad_token_id)
 
     def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
