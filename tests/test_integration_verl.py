@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+from autocurriculum.core import ConfigError
 from autocurriculum.tasks import build_pool, make_task_family
 
 
@@ -257,6 +258,26 @@ def test_curriculum_dataset_is_a_verl_custom_cls(parquet):
     assert len(set(ids)) == BATCH  # the curriculum chose, not the index
     assert dataset.curriculum_service.report_rollouts([(t, 1.0) for t in ids for _ in range(GROUP)]) == BATCH
     assert dataset.metrics()["curriculum/groups_seen"] == BATCH  # the signals for verl's metrics dict
+
+
+@requires_verl
+def test_curriculum_dataset_learns_from_verls_on_batch_end_hook(parquet):
+    """feedback: batch_end: verl calls the dataset's on_batch_end(batch) after each step (0.7.1 and 0.9.1); the
+    trained batch's groups reach the curriculum with no reward wrapper and no Ray actor."""
+    from verl.utils.dataset.rl_dataset import get_dataset_class
+
+    config = _data_config(parquet, local=True, prefetch=BATCH, feedback="batch_end", actor_name="ac-batch-end")
+    config.custom_cls = {"path": "pkg://autocurriculum.integrations.verl", "name": "CurriculumDataset"}
+    dataset = get_dataset_class(config)(data_files=parquet, tokenizer=_tokenizer(), config=config)
+    extras = [dict(dataset[0]["extra_info"]) for _ in range(BATCH)]
+    batch = _rollout({"extra_info": np.array(extras, dtype=object)}, step=1)  # levels <= 2 solved, others 1 in 3
+    dataset.on_batch_end(batch=batch)
+    assert dataset.curriculum_service.state_dict()["groups_seen"] == BATCH
+    expected = np.mean([1.0 if e["level"] <= 2 else 1 / GROUP for e in extras])
+    assert dataset.metrics()["curriculum/pass_rate_mean"] == pytest.approx(expected)
+    with pytest.raises(ConfigError, match=r"data\.curriculum\.feedback: must be 'reward'.*got 'epoch'"):
+        bad = _data_config(parquet, local=True, feedback="epoch", actor_name="ac-bad")
+        get_dataset_class(config)(data_files=parquet, tokenizer=_tokenizer(), config=bad)
 
 
 @requires_verl

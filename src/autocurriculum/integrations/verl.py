@@ -55,7 +55,7 @@ from autocurriculum.core import (
     success_values,
 )
 from autocurriculum.core.codec import state_from_json, state_to_json
-from autocurriculum.core.errors import InvalidTypeError, MissingFieldError
+from autocurriculum.core.errors import ConfigError, InvalidTypeError, MissingFieldError
 from autocurriculum.core.registry import make_config, strategy_class
 from autocurriculum.core.step_metrics import curriculum_step_metrics
 from autocurriculum.service import CurriculumService, RolloutGrouping
@@ -423,12 +423,37 @@ class _DatasetLogic:
         self._row_of = {t: i for i, t in enumerate(pool.ids)}
         self.prefetch = int(_cfg_get(cfg, "prefetch", 1))
         self._queue: list[str] = []
+        self.curriculum_feedback = str(_cfg_get(cfg, "feedback", "reward"))
+        if self.curriculum_feedback not in ("reward", "batch_end"):
+            raise ConfigError(
+                f"data.curriculum.feedback: must be 'reward' (curriculum_reward reports each scored rollout) or "
+                f"'batch_end' (verl's on_batch_end hook reports each trained batch), got {self.curriculum_feedback!r}"
+            )
+        self.curriculum_success_key = _cfg_get(cfg, "success_key", "acc")
+        self.curriculum_success_threshold = _cfg_get(cfg, "success_threshold", None)
         self.curriculum_service = dataset_curriculum_service(pool, cfg)
 
     def next_row(self) -> int:
         if not self._queue:
             self._queue = list(self.curriculum_service.select(self.prefetch))
         return self._row_of[self._queue.pop(0)]
+
+    def report_trained_batch(self, batch: Any) -> list[GroupOutcome]:
+        """With ``feedback: batch_end``, the groups of the batch verl just trained on, reported to the service.
+
+        verl calls the dataset's ``on_batch_end(batch)`` after every step (0.7.1 and 0.9.1 alike), with each
+        trajectory's ``uid``, ``extra_info`` and ``reward_extra_info`` (``acc``) in the batch: the same grouping
+        as the sampler path (``outcomes_from_batch``), and no reward wrapper or Ray actor is needed. With
+        ``feedback: reward`` (the default) this does nothing: the reward wrapper reports every scored rollout.
+        """
+        if self.curriculum_feedback != "batch_end":
+            return []
+        step = int(_cfg_get(getattr(batch, "meta_info", {}), "global_steps", 0) or 0)
+        outcomes = outcomes_from_batch(
+            batch, self.curriculum_id_key, self.curriculum_success_key, self.curriculum_success_threshold, step
+        )
+        self.curriculum_service.update(outcomes)
+        return outcomes
 
     def metrics(self) -> dict[str, float]:
         """The curriculum's ``curriculum/...`` signals, for the trainer's metrics dict (see docs/verl.md)."""
@@ -473,6 +498,9 @@ def _build(name: str) -> type:
 
         def __getitem__(self, item: int) -> dict:
             return super().__getitem__(self.next_row())
+
+        def on_batch_end(self, batch: Any) -> None:  # verl's own per-step dataset hook
+            self.report_trained_batch(batch)
 
     CurriculumDataset.__module__ = __name__
     return CurriculumDataset
