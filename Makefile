@@ -72,7 +72,8 @@ benchmark-service: setup
 	$(BIN)/python benchmarks/service_load.py $(ARGS)
 
 # Issue 12: plain TRL, our adapter with thompson and with dynamic-sampling (generate until full), side by side on
-# the tiny model, 3 seeds (docs/trl.md); ARGS="--model smollm2 --steps 2 --seeds 0" for SmolLM2-135M.
+# the tiny model, 3 seeds (docs/trl.md); ARGS="--max-generation-rounds 30" for the run without exhausted rounds,
+# ARGS="--model smollm2 --steps 2 --seeds 0" for SmolLM2-135M.
 benchmark-trl: setup
 	$(BIN)/python benchmarks/trl_side_by_side.py $(ARGS)
 
