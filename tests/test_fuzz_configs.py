@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import autocurriculum.strategies  # noqa: F401 - registers the strategies
@@ -31,18 +31,7 @@ from autocurriculum.core import ConfigError, load_config_file, make_config, stra
 from autocurriculum.experiments import ExperimentConfig
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.tasks import task_family_class, task_family_names
-
-
-def fuzz(examples: int) -> settings:
-    """Reproducible settings: derandomized, no example database, no per-example deadline (shared CI cores)."""
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-
+from fuzzing import fuzz
 
 NAMES = [*strategy_names(), *task_family_names(), "nope", "oracle", ""]
 JUNK = st.one_of(

@@ -25,22 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from autocurriculum.tasks.datasets import DatasetFormatError, MalformedRowsWarning, load_task_pool, read_tasks
-
-
-def fuzz(examples: int) -> settings:
-    """Reproducible settings: derandomized, no example database, no per-example deadline (shared CI cores)."""
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-
+from fuzzing import fuzz
 
 # "@" and "\\" never occur in generated text: "@@" marks where invalid bytes go, "\\" would start a \boxed{}.
 TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="@\\#")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import autocurriculum.strategies  # noqa: F401 - registers the strategies
@@ -32,19 +32,7 @@ from autocurriculum.core import (
 )
 from autocurriculum.core.codec import state_to_json
 from autocurriculum.testing.curriculum import build, contract_pool
-
-
-def fuzz(examples: int, **kwargs: Any) -> settings:
-    """Reproducible settings: derandomized, no example database, no per-example deadline (shared CI cores)."""
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
-        **kwargs,
-    )
-
+from fuzzing import fuzz
 
 POOL = contract_pool(24)
 IDS = list(POOL.ids)

@@ -16,24 +16,13 @@ import typing
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from autocurriculum.core import ConfigError
 from autocurriculum.tasks import make_task_family, score_completion, task_family_class, task_family_names
 from autocurriculum.verifiers import ExactMatchVerifier, FinalAnswerVerifier, Verifier
-
-
-def fuzz(examples: int) -> settings:
-    """Reproducible settings: derandomized, no example database, no per-example deadline (shared CI cores)."""
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-
+from fuzzing import fuzz
 
 # any Unicode, lone surrogates included (they reach a reward function from a broken detokenizer)
 ANY_CHAR = st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
