@@ -35,7 +35,8 @@ test: setup
 # verl pins numpy (0.7.1: <2, 0.9.1: >=2) and transformers (0.9.1: <5.11), which would disturb the main venv, so its
 # adapter tests run in venvs of their own: .venv-verl with verl 0.7.1, the newest release with the curriculum-sampler
 # hook (pyarrow<21 still supports numpy 1.x), and .venv-verl09 with verl 0.9.1, the current release (dataset and
-# reward-manager paths; it has no sampler hook).
+# reward-manager paths, and the v1 trainer's replay buffer over TransferQueue, whose imports need the packages of
+# verl's verl-core extra named below; it has no sampler hook).
 VERL_VENV  := .venv-verl
 VERL_STAMP := $(VERL_VENV)/.installed
 VERL09_VENV  := .venv-verl09
@@ -49,7 +50,8 @@ $(VERL_STAMP): pyproject.toml
 
 $(VERL09_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VERL09_VENV)
-	$(VERL09_VENV)/bin/pip install -q --disable-pip-version-check "torch==2.13.0" "verl==0.9.1" "pyarrow<21" "pytest>=8"
+	$(VERL09_VENV)/bin/pip install -q --disable-pip-version-check "torch==2.13.0" "verl==0.9.1" "pyarrow<21" "pytest>=8" \
+		"TransferQueue>=0.1.10" cachetools fastapi uvicorn
 	$(VERL09_VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(VERL09_STAMP)
 

@@ -1,7 +1,8 @@
 """verl adapter against verl's real classes, where verl imports.
 
 `make test-verl` runs this file twice: in .venv-verl (verl 0.7.1: the sampler hook, the dataset, the reward manager)
-and in .venv-verl09 (verl 0.9.1, the current release: the dataset and the reward manager; it has no sampler hook).
+and in .venv-verl09 (verl 0.9.1, the current release: the dataset, the reward manager and the v1 trainer's replay
+buffer over TransferQueue; it has no sampler hook).
 The verl-free parts (import without verl, the service's rollout grouping) run everywhere.
 """
 
@@ -262,8 +263,8 @@ def test_curriculum_dataset_is_a_verl_custom_cls(parquet):
 
 @requires_verl
 def test_curriculum_dataset_learns_from_verls_on_batch_end_hook(parquet):
-    """feedback: batch_end: verl calls the dataset's on_batch_end(batch) after each step (0.7.1 and 0.9.1); the
-    trained batch's groups reach the curriculum with no reward wrapper and no Ray actor."""
+    """feedback: batch_end: RayPPOTrainer calls the dataset's on_batch_end(batch) after each step (0.7.1; 0.9.1
+    with use_v1=false); the trained batch's groups reach the curriculum with no reward wrapper and no Ray actor."""
     from verl.utils.dataset.rl_dataset import get_dataset_class
 
     config = _data_config(parquet, local=True, prefetch=BATCH, feedback="batch_end", actor_name="ac-batch-end")
@@ -377,3 +378,103 @@ def test_reward_manager_reports_each_rollout_through_verls_own_loader(parquet, t
     assert metrics["curriculum/pass_rate_mean"] == pytest.approx(1 / GROUP)
     assert metrics["curriculum/zero_std_fraction"] == 0.0
     print(f"verl {verl.__version__}: {solved} rollouts solved through load_reward_manager")
+
+
+# ----------------------------------------------------------------- verl 0.9 v1 trainer: the replay-buffer hook
+def test_replay_buffer_groups_sessions_by_prompt_uid_and_names_bad_rows():
+    """The verl-free half of CurriculumReplayBuffer: TransferQueue keys `{uid}_{session}_{index}` become one group
+    per uid, one reward per session (a multi-output session counts once), stamped with the oldest policy version."""
+    from autocurriculum.core import InvalidOutcomeError, MissingFieldError
+    from autocurriculum.integrations.verl import _ReplayBufferLogic
+
+    logic = _ReplayBufferLogic()
+    logic._setup_curriculum({"feedback": "batch_end"})
+    keys = ["a_0_0", "a_0_1", "a_1_0", "b_0_0", "b_1_0", "b_2_0"]
+    tags = [{"global_steps": 5, "min_global_steps": 4}] * 3 + [{"global_steps": 5}] * 3
+    scores = [np.array([0.0, 1.0])] * 2 + [np.array([0.0, 0.0])] + [np.array([0.0, 0.0, 1.0])] * 3
+    extra = [{"index": "t-a"}] * 3 + [{"index": "t-b"}] * 3
+    groups = logic.trained_groups(keys, tags, {"rm_scores": scores, "extra_info": extra}, step=6)
+    assert [(g.task_id, list(g.rewards), g.step) for g in groups] == [
+        ("t-a", [1.0, 0.0], 4),
+        ("t-b", [1.0, 1.0, 1.0], 5),
+    ]
+    with pytest.raises(InvalidOutcomeError, match=r"task 't-a'.*success_threshold"):
+        nan = [np.array([np.nan])] * 6
+        logic.trained_groups(keys, tags, {"rm_scores": nan, "extra_info": extra}, step=6)
+    with pytest.raises(MissingFieldError, match=r"TransferQueue group 'a': extra_info has no 'index'"):
+        logic.trained_groups(keys, tags, {"rm_scores": scores, "extra_info": [{}] * 6}, step=6)
+    with pytest.raises(ConfigError, match=r"sampler_kwargs\.feedback: must be 'reward'.*got 'epoch'"):
+        _ReplayBufferLogic()._setup_curriculum({"feedback": "epoch"})
+
+
+try:  # verl >= 0.9 with its v1 trainer (TransferQueue)
+    import transfer_queue
+    import verl.trainer.ppo.v1.trainer_base
+
+    HAVE_V1_TRAINER = True
+except ImportError:
+    HAVE_V1_TRAINER = False
+
+
+@pytest.mark.skipif(not HAVE_V1_TRAINER, reason="needs verl >= 0.9 with TransferQueue (make test-verl)")
+@pytest.mark.slow
+def test_replay_buffer_reports_trained_groups_and_logs_metrics_through_verls_v1_trainer(parquet):
+    """verl 0.9's default (v1) trainer never calls on_batch_end; it draws each batch from a ReplayBuffer over
+    TransferQueue. verl's own _build_replay_buffer loads ours from trainer.v1.sampler.custom_sampler; verl's
+    ReplayBuffer.sample runs on a real TransferQueue holding groups written as verl's AgentLoopWorkerTQ writes
+    them; the sampled batch reaches the dataset's curriculum, and the curriculum/... metrics come back in the
+    dict verl merges into the step's logged metrics (through its own MetricsAggregator)."""
+    import ray
+    from verl.trainer.ppo.v1.trainer_base import PPOTrainer
+    from verl.trainer.ppo.v1.utils import MetricsAggregator
+    from verl.utils.dataset.rl_dataset import get_dataset_class
+    from verl.utils.tensordict_utils import list_of_dict_to_tensordict
+
+    data = _data_config(parquet, local=True, prefetch=BATCH, actor_name="ac-v1")
+    data.custom_cls = {"path": "pkg://autocurriculum.integrations.verl", "name": "CurriculumDataset"}
+    dataset = get_dataset_class(data)(data_files=parquet, tokenizer=_tokenizer(), config=data)
+    chosen = [dataset[0] for _ in range(BATCH)]  # the prompts the curriculum handed to verl's dataloader
+
+    sampler = {
+        "max_off_policy_threshold": 8,
+        "max_off_policy_strategy": "drop",
+        "custom_sampler": {"path": "pkg://autocurriculum.integrations.verl", "name": "CurriculumReplayBuffer"},
+        "sampler_kwargs": {"feedback": "batch_end", "actor_name": "ac-v1"},
+    }
+    trainer = type("Stub", (), {})()  # only what _build_replay_buffer reads
+    trainer.config = OmegaConf.create({"trainer": {"v1": {"sync": {}, "sampler": sampler}}, "data": data})
+    trainer.trainer_mode = "sync"
+    trainer._add_prompts_to_generate = lambda n: n
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # TransferQueue's controller + storage
+    try:
+        transfer_queue.init(OmegaConf.create({"backend": {"SimpleStorage": {"num_data_storage_units": 1}}}))
+        buffer = PPOTrainer._build_replay_buffer(trainer)
+        assert type(buffer).__name__ == "CurriculumReplayBuffer"
+        keys, fields, tags = [], [], []
+        for i, item in enumerate(chosen):  # prompt i: its first rollout right, the others wrong
+            transfer_queue.kv_put(
+                key=f"p{i}", partition_id="train", tag={"is_prompt": True, "status": "finished", "global_steps": 1}
+            )
+            for session in range(GROUP):
+                scores = torch.zeros(4)
+                scores[-1] = float(session == 0)
+                keys.append(f"p{i}_{session}_0")
+                fields.append({"rm_scores": scores, "extra_info": dict(item["extra_info"])})
+                tags.append({"status": "success", "global_steps": 1, "min_global_steps": 1, "max_global_steps": 1})
+        transfer_queue.kv_batch_put(
+            keys=keys, fields=list_of_dict_to_tensordict(fields), tags=tags, partition_id="train"
+        )
+        batch, metrics = buffer.sample(global_steps=1, partition_id="train", batch_size=BATCH)
+        assert sorted(batch.keys) == sorted(keys)
+    finally:
+        transfer_queue.close()
+        ray.shutdown()
+    state = dataset.curriculum_service.state_dict()
+    assert state["groups_seen"] == BATCH
+    assert metrics["curriculum/groups_reported"] == BATCH
+    assert metrics["curriculum/pass_rate_mean"] == pytest.approx(1 / GROUP)
+    aggregator = MetricsAggregator()  # what verl's TrainerBase.step does with the sampler's metrics
+    aggregator.add_step_metrics(metrics, sample_count=len(keys))
+    logged = aggregator.get_aggregated_metrics()
+    assert logged["curriculum/pass_rate_mean"] == pytest.approx(1 / GROUP)
+    assert logged["curriculum/zero_std_fraction"] == 0.0

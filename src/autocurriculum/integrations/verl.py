@@ -33,6 +33,13 @@ rollout. Dataset (in the trainer process) and reward workers (other processes)
 share the curriculum through the library's one service (``autocurriculum.service``:
 ``serve_curriculum``, the named Ray actor), which assembles single rollouts into
 groups and persists its state to ``data.curriculum.state_path``, reloading it on start.
+
+**verl 0.9's v1 trainer** (the default, ``trainer.use_v1=true``) never calls the
+dataset's ``on_batch_end``. ``CurriculumReplayBuffer``
+(``trainer.v1.sampler.custom_sampler``) adds the service's ``curriculum/...``
+metrics to each training step's metrics dict (verl logs it) and, with
+``trainer.v1.sampler.sampler_kwargs.feedback=batch_end``, reports each sampled
+batch from TransferQueue.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ from autocurriculum.service.ray_actor import DEFAULT_ACTOR_NAME, connect_curricu
 
 __all__ = [
     "CurriculumDataset",  # noqa: F822 - built lazily by __getattr__ (needs verl)
+    "CurriculumReplayBuffer",  # noqa: F822
     "CurriculumSampler",  # noqa: F822
     "curriculum_filter",
     "curriculum_reward",
@@ -441,7 +449,8 @@ class _DatasetLogic:
     def report_trained_batch(self, batch: Any) -> list[GroupOutcome]:
         """With ``feedback: batch_end``, the groups of the batch verl just trained on, reported to the service.
 
-        verl calls the dataset's ``on_batch_end(batch)`` after every step (0.7.1 and 0.9.1 alike), with each
+        verl's ``RayPPOTrainer`` calls the dataset's ``on_batch_end(batch)`` after every step (0.7.1, and 0.9.1
+        with ``trainer.use_v1=false``; the v1 trainer does not: use ``CurriculumReplayBuffer``), with each
         trajectory's ``uid``, ``extra_info`` and ``reward_extra_info`` (``acc``) in the batch: the same grouping
         as the sampler path (``outcomes_from_batch``), and no reward wrapper or Ray actor is needed. With
         ``feedback: reward`` (the default) this does nothing: the reward wrapper reports every scored rollout.
@@ -460,7 +469,85 @@ class _DatasetLogic:
         return self.curriculum_service.log_metrics()
 
 
-_LAZY = {"CurriculumSampler", "CurriculumDataset"}
+# ----------------------------------------------------------------- verl >= 0.9, v1 trainer: the replay-buffer hook
+# verl 0.9's default trainer (trainer.use_v1=true) never calls the dataset's on_batch_end. It draws every training
+# batch from a ReplayBuffer over TransferQueue, and trainer.v1.sampler.custom_sampler plugs in a subclass whose
+# sample() returns (batch, metrics): the metrics go into the step's metrics dict that verl's Tracking logs.
+REPLAY_FEEDBACK = ("reward", "batch_end")
+
+
+class _ReplayBufferLogic:
+    """Everything of ``CurriculumReplayBuffer`` except verl's ``ReplayBuffer`` base (options: module docs)."""
+
+    def _setup_curriculum(self, sampler_kwargs: Any) -> None:
+        cfg = _plain(sampler_kwargs) or {}
+        self.curriculum_feedback = str(_cfg_get(cfg, "feedback", "reward"))
+        if self.curriculum_feedback not in REPLAY_FEEDBACK:
+            raise ConfigError(
+                "trainer.v1.sampler.sampler_kwargs.feedback: must be 'reward' (curriculum_reward reports each scored "
+                "rollout) or 'batch_end' (the replay buffer reports each batch it hands to training), "
+                f"got {self.curriculum_feedback!r}"
+            )
+        self.curriculum_id_key = str(_cfg_get(cfg, "id_key", "index"))
+        self.curriculum_success_threshold = _cfg_get(cfg, "success_threshold", None)
+        self.curriculum_actor_name = str(_cfg_get(cfg, "actor_name", DEFAULT_ACTOR_NAME))
+        self._curriculum_service: Any = None
+
+    @property
+    def curriculum_service(self) -> Any:
+        # found on first use: verl builds the replay buffer before the dataset that creates the service
+        if self._curriculum_service is None:
+            name = self.curriculum_actor_name
+            self._curriculum_service = _LOCAL_SERVICES.get(name) or connect_curriculum(name)
+        return self._curriculum_service
+
+    def trained_groups(self, keys: list[str], tags: list[dict], rows: Any, step: int) -> list[GroupOutcome]:
+        """One ``GroupOutcome`` per prompt ``uid`` among TransferQueue ``keys`` (``{uid}_{session}_{index}``).
+
+        ``rows`` holds each key's ``rm_scores`` (verl's per-token reward; its sum is the trajectory's reward, as in
+        verl's own group filter) and ``extra_info`` (the task id). A multi-output agent loop copies the session's
+        reward to every output, so each session counts once. A group's step is the oldest policy version that
+        generated it (the tags' ``min_global_steps``, else the step its prompt was drawn at), so asynchronous
+        trainers report late groups with their age.
+        """
+        scores, extra = rows["rm_scores"], rows["extra_info"]
+        sessions: dict[str, dict[str, float]] = {}
+        extra_of: dict[str, Any] = {}
+        step_of: dict[str, int] = {}
+        for position, (key, tag) in enumerate(zip(keys, tags, strict=True)):
+            uid, session = key.split("_")[:2]
+            sessions.setdefault(uid, {})[session] = float(scores[position].sum())
+            extra_of.setdefault(uid, extra[position])
+            version = tag.get("min_global_steps")
+            version = int(tag.get("global_steps", step) if version is None else version)
+            step_of[uid] = min(step_of.get(uid, version), version)
+        outcomes = []
+        for uid, rewards in sessions.items():
+            task_id = _extra_info_id(extra_of[uid], self.curriculum_id_key, f"TransferQueue group {uid!r}")
+            try:
+                values = success_values(list(rewards.values()), self.curriculum_success_threshold)
+                outcomes.append(GroupOutcome(task_id, values, step=step_of[uid]))
+            except InvalidOutcomeError as exc:
+                raise InvalidOutcomeError(
+                    f"task {task_id!r}: {exc}; set trainer.v1.sampler.sampler_kwargs.success_threshold to binarise "
+                    "shaped rewards"
+                ) from None
+        return outcomes
+
+    def after_sample(
+        self, keys: list[str], tags: list[dict], read: Callable[[list[str], list[str]], Any], step: int
+    ) -> dict[str, float]:
+        """Report the batch just sampled for training (``feedback: batch_end``); the ``curriculum/...`` metrics."""
+        metrics: dict[str, float] = {}
+        if self.curriculum_feedback == "batch_end" and keys:
+            outcomes = self.trained_groups(keys, tags, read(keys, ["rm_scores", "extra_info"]), step)
+            self.curriculum_service.update(outcomes)
+            metrics["curriculum/groups_reported"] = float(len(outcomes))
+        metrics.update(self.curriculum_service.log_metrics())
+        return metrics
+
+
+_LAZY = {"CurriculumSampler", "CurriculumDataset", "CurriculumReplayBuffer"}
 _built: dict[str, type] = {}
 
 
@@ -482,6 +569,33 @@ def _build(name: str) -> type:
 
         CurriculumSampler.__module__ = __name__
         return CurriculumSampler
+    if name == "CurriculumReplayBuffer":
+        import transfer_queue as tq
+        from verl.trainer.ppo.v1.replay_buffer import ReplayBuffer
+
+        class CurriculumReplayBuffer(_ReplayBufferLogic, ReplayBuffer):
+            """verl 0.9 v1 replay buffer (``trainer.v1.sampler.custom_sampler``): adds the curriculum's metrics to
+            each training step's metrics and, with ``feedback: batch_end``, reports each sampled batch."""
+
+            def __init__(self, sampler_kwargs: Any = None, **kwargs: Any):
+                super().__init__(sampler_kwargs=sampler_kwargs, **kwargs)
+                self._setup_curriculum(sampler_kwargs)
+
+            def sample(self, global_steps: int, partition_id: str, batch_size: int) -> tuple[Any, dict]:
+                batch, metrics = super().sample(global_steps, partition_id, batch_size)
+                if partition_id == "train":
+
+                    def read(keys: list[str], fields: list[str]) -> Any:
+                        return tq.kv_batch_get(keys=keys, partition_id=partition_id, select_fields=fields)
+
+                    pairs = zip(batch.keys, batch.tags, strict=True)
+                    kept = [(key, tag) for key, tag in pairs if not tag.get("is_padding")]
+                    keys, tags = [key for key, _ in kept], [tag for _, tag in kept]
+                    metrics.update(self.after_sample(keys, tags, read, global_steps))
+                return batch, metrics
+
+        CurriculumReplayBuffer.__module__ = __name__
+        return CurriculumReplayBuffer
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
     class CurriculumDataset(_DatasetLogic, RLHFDataset):
