@@ -293,37 +293,24 @@ def test_a_truncated_corrupt_or_foreign_checkpoint_is_refused_and_left_as_is(
         (bytes(flipped), r"corrupt run checkpoint: its SHA-256 does not match"),
         (other_version, r"written by autocurriculum 0\.0\.1, this is \d"),
     ]
+
+    def resume() -> None:
+        run_strategy(
+            testbed, model, "thompson", 0, config.grpo, config.rl, metrics_path=metrics, checkpoint_dir=tmp_path,
+            resume=True,
+        )  # fmt: skip
+
     for content, message in cases:
         state.write_bytes(content)
         with pytest.raises(CheckpointError, match=message) as caught:
-            run_strategy(
-                testbed,
-                model,
-                "thompson",
-                0,
-                config.grpo,
-                config.rl,
-                metrics_path=metrics,
-                checkpoint_dir=tmp_path,
-                resume=True,
-            )
+            resume()
         assert str(caught.value).startswith(str(state))
         assert state.read_bytes() == content  # never overwritten by the failed resume
     # a metrics file shorter than the checkpoint recorded: rows would be lost, so refused too
     state.write_bytes(good)
     metrics.write_text("")
     with pytest.raises(CheckpointError, match=r"metrics\.jsonl: 0 bytes, but .*checkpoint\.pt recorded \d+"):
-        run_strategy(
-            testbed,
-            model,
-            "thompson",
-            0,
-            config.grpo,
-            config.rl,
-            metrics_path=metrics,
-            checkpoint_dir=tmp_path,
-            resume=True,
-        )
+        resume()
     assert state.read_bytes() == good
 
     # a crash while writing the next checkpoint leaves the previous one whole
