@@ -112,6 +112,21 @@ def _extra_info_id(extra_info: Any, id_key: str, where: str) -> str:
     return str(extra_info[id_key])
 
 
+# where each path's feedback comes from: curriculum_reward per scored rollout, or the batch handed to training
+FEEDBACK_MODES = ("reward", "batch_end")
+
+
+def _group_outcome(
+    task_id: str, rewards: list[Any], success_threshold: Any, step: int, threshold_key: str
+) -> GroupOutcome:
+    """A ``GroupOutcome`` from one group's raw rewards; a reward the curriculum cannot use (None, NaN, a string,
+    out of range) is an ``InvalidOutcomeError`` naming the task id and the key that binarises shaped rewards."""
+    try:
+        return GroupOutcome(task_id, success_values(rewards, success_threshold), step=step)
+    except InvalidOutcomeError as exc:  # still an InvalidOutcomeError (a ValueError), with the hint
+        raise InvalidOutcomeError(f"task {task_id!r}: {exc}; set {threshold_key} to binarise shaped rewards") from None
+
+
 def verl_rows(tasks: Iterable[Task], ability: str = "math", id_key: str = "index") -> list[dict[str, Any]]:
     """Rows in verl's RLHF parquet layout for ``tasks``; ``pool_from_dataframe`` reads them back.
 
@@ -197,20 +212,16 @@ def outcomes_from_batch(
     groups: dict[Any, list[int]] = {}
     for i, uid in enumerate(uids):
         groups.setdefault(uid, []).append(i)
-    outcomes = []
-    for uid, rows in groups.items():
-        task_id = _extra_info_id(extra[rows[0]], id_key, f"group {uid!r}")
-        try:
-            values = success_values([rewards[i] for i in rows], success_threshold)
-        except InvalidOutcomeError as exc:
-            raise InvalidOutcomeError(f"task {task_id!r}: {exc}") from None
-        try:
-            outcomes.append(GroupOutcome(task_id, values, step=step))
-        except InvalidOutcomeError as exc:  # still an InvalidOutcomeError (a ValueError), with the hint
-            raise InvalidOutcomeError(
-                f"{exc}; set data.curriculum.success_threshold to binarise shaped rewards"
-            ) from None
-    return outcomes
+    return [
+        _group_outcome(
+            _extra_info_id(extra[rows[0]], id_key, f"group {uid!r}"),
+            [rewards[i] for i in rows],
+            success_threshold,
+            step,
+            "data.curriculum.success_threshold",
+        )
+        for uid, rows in groups.items()
+    ]
 
 
 # ----------------------------------------------------------------- verl <= 0.7: the sampler hook
@@ -432,7 +443,7 @@ class _DatasetLogic:
         self.prefetch = int(_cfg_get(cfg, "prefetch", 1))
         self._queue: list[str] = []
         self.curriculum_feedback = str(_cfg_get(cfg, "feedback", "reward"))
-        if self.curriculum_feedback not in ("reward", "batch_end"):
+        if self.curriculum_feedback not in FEEDBACK_MODES:
             raise ConfigError(
                 f"data.curriculum.feedback: must be 'reward' (curriculum_reward reports each scored rollout) or "
                 f"'batch_end' (verl's on_batch_end hook reports each trained batch), got {self.curriculum_feedback!r}"
@@ -473,7 +484,6 @@ class _DatasetLogic:
 # verl 0.9's default trainer (trainer.use_v1=true) never calls the dataset's on_batch_end. It draws every training
 # batch from a ReplayBuffer over TransferQueue, and trainer.v1.sampler.custom_sampler plugs in a subclass whose
 # sample() returns (batch, metrics): the metrics go into the step's metrics dict that verl's Tracking logs.
-REPLAY_FEEDBACK = ("reward", "batch_end")
 
 
 class _ReplayBufferLogic:
@@ -482,7 +492,7 @@ class _ReplayBufferLogic:
     def _setup_curriculum(self, sampler_kwargs: Any) -> None:
         cfg = _plain(sampler_kwargs) or {}
         self.curriculum_feedback = str(_cfg_get(cfg, "feedback", "reward"))
-        if self.curriculum_feedback not in REPLAY_FEEDBACK:
+        if self.curriculum_feedback not in FEEDBACK_MODES:
             raise ConfigError(
                 "trainer.v1.sampler.sampler_kwargs.feedback: must be 'reward' (curriculum_reward reports each scored "
                 "rollout) or 'batch_end' (the replay buffer reports each batch it hands to training), "
@@ -521,18 +531,16 @@ class _ReplayBufferLogic:
             version = tag.get("min_global_steps")
             version = int(tag.get("global_steps", step) if version is None else version)
             step_of[uid] = min(step_of.get(uid, version), version)
-        outcomes = []
-        for uid, rewards in sessions.items():
-            task_id = _extra_info_id(extra_of[uid], self.curriculum_id_key, f"TransferQueue group {uid!r}")
-            try:
-                values = success_values(list(rewards.values()), self.curriculum_success_threshold)
-                outcomes.append(GroupOutcome(task_id, values, step=step_of[uid]))
-            except InvalidOutcomeError as exc:
-                raise InvalidOutcomeError(
-                    f"task {task_id!r}: {exc}; set trainer.v1.sampler.sampler_kwargs.success_threshold to binarise "
-                    "shaped rewards"
-                ) from None
-        return outcomes
+        return [
+            _group_outcome(
+                _extra_info_id(extra_of[uid], self.curriculum_id_key, f"TransferQueue group {uid!r}"),
+                list(rewards.values()),
+                self.curriculum_success_threshold,
+                step_of[uid],
+                "trainer.v1.sampler.sampler_kwargs.success_threshold",
+            )
+            for uid, rewards in sessions.items()
+        ]
 
     def after_sample(
         self, keys: list[str], tags: list[dict], read: Callable[[list[str], list[str]], Any], step: int
