@@ -16,14 +16,14 @@ import torch
 from typer.testing import CliRunner
 
 from autocurriculum.cli import app
-from autocurriculum.core import ConfigError, make_curriculum, merge_values
+from autocurriculum.core import ConfigError, derive_seed, make_curriculum, merge_values
 from autocurriculum.experiments.warm_start import WarmStartNotConverged
 from autocurriculum.soar import SOARConfig, SOARLoop, TeacherWroteNothing, build_setup, promoted_pool
 from autocurriculum.soar import loop as loop_module
 from autocurriculum.soar.evaluation import corrupt_answers
 from autocurriculum.soar.grammar import QuestionFormat, grammar_question, pretraining_corpus
 from autocurriculum.soar.hard_set import build_hard_set, fail_at_k, hard_candidates
-from autocurriculum.soar.loop import _seed, learnability, median_run
+from autocurriculum.soar.loop import learnability, median_run
 from autocurriculum.soar.promotion import PromotionRule
 from autocurriculum.soar.questions import diversity_bits, read_questions, write_questions
 from autocurriculum.soar.rloo import rloo_advantages
@@ -255,7 +255,7 @@ def test_the_reward_is_the_gain_over_the_baseline_student(setup: SOARSetup) -> N
             config.inner.steps,
             config.inner.prompts_per_step,
             final_answer_reward(testbed),
-            seed=_seed(0, 0, 3, 0, j),
+            seed=derive_seed(0, 0, 3, 0, j),
         )
         expected.append(
             greedy_accuracy(model, testbed, setup.hard_set.train[:4], hard_problem_reward(testbed, "trace"))
@@ -278,7 +278,7 @@ def test_the_sampled_reward_metric_is_the_gain_in_sampled_success(setup: SOARSet
     testbed, reward = setup.testbed, hard_problem_reward(setup.testbed, "trace")
 
     def rate(model: Any) -> float:
-        generator = torch.Generator().manual_seed(_seed(0, 0, 5))
+        generator = torch.Generator().manual_seed(derive_seed(0, 0, 5))
         return float(success_counts(model, testbed, reward_questions, 3, 1.0, reward, generator).mean() / 3)
 
     assert before == rate(setup.student)

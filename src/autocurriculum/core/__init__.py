@@ -63,6 +63,7 @@ from autocurriculum.core.registry import (
     strategy_class,
     strategy_names,
 )
+from autocurriculum.core.seeding import derive_seed
 from autocurriculum.core.stats import LastGroupStatistics, PromptStatistics, bootstrap_ci, nearest_to_target
 from autocurriculum.core.streaks import ZeroVarianceStreaks
 from autocurriculum.core.task import Task, TaskPool, TaskSource
@@ -122,6 +123,7 @@ __all__ = [
     "config_section",
     "config_to_dict",
     "curriculum_state",
+    "derive_seed",
     "field_help",
     "fit_by_aic",
     "fit_gaussian_mixture",

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from autocurriculum.core import derive_seed
 from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.evaluation import corrupt_answers, evaluate_question_set, hard_test_scores
 from autocurriculum.soar.grammar import ParsedQuestion
-from autocurriculum.soar.loop import SOARLoop, _seed, write_well_formed
+from autocurriculum.soar.loop import SOARLoop, write_well_formed
 from autocurriculum.soar.questions import diversity_bits, write_questions
 from autocurriculum.soar.setup import SOARSetup, build_setup
 from autocurriculum.soar.teacher import QuestionTeacher, TinyQuestionTeacher
@@ -126,10 +127,10 @@ def run_seed(
     count = config.evaluation.sampled_questions
     question_sets: dict[str, list[ParsedQuestion]] = {}
     if "base-t" in wanted:
-        question_sets["base-t"] = sample_questions(setup, pretrained, count, _seed(config.seed, 1))
+        question_sets["base-t"] = sample_questions(setup, pretrained, count, derive_seed(config.seed, 1))
     for reward, arm in (("intrinsic", "intrinsic-t"), ("grounded", "grounded-t")):
         if arm in wanted:
-            question_sets[arm] = sample_questions(setup, teachers[reward].teacher, count, _seed(config.seed, 2))
+            question_sets[arm] = sample_questions(setup, teachers[reward].teacher, count, derive_seed(config.seed, 2))
     promoted = teachers["grounded"].promoted if "grounded" in teachers else []
     if "pq" in wanted:
         question_sets["pq"] = promoted

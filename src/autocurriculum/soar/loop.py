@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from autocurriculum.core import derive_seed
 from autocurriculum.core.errors import StateFormatError
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
@@ -46,12 +47,6 @@ STATE_FORMAT = 1
 
 class TeacherWroteNothing(UserWarning):
     """A whole outer step without enough well-formed questions: the step is skipped and counted."""
-
-
-def _seed(*parts: int) -> int:
-    """One 31-bit seed from integer parts (numpy's SeedSequence mixes them); small enough for the trainers to
-    multiply further without overflowing torch's 64-bit seeds."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, dtype=np.uint32)[0] >> 1)
 
 
 def learnability(success_rates: np.ndarray) -> np.ndarray:
@@ -86,7 +81,7 @@ def write_well_formed(
         missing = needed - len(kept)
         if missing <= 0:
             break
-        for rollout in teacher.write(2 * missing, _seed(*seed_parts, round_index)):
+        for rollout in teacher.write(2 * missing, derive_seed(*seed_parts, round_index)):
             written += 1
             parsed = question_format.parse(rollout.question, rollout.answer_text)
             well_formed += parsed is not None
@@ -144,7 +139,7 @@ class SOARLoop:
         sets = [questions[k * n : (k + 1) * n] for k in range(outer.sets_per_step)]
         # 2. reward questions from the hard training split (never the test split)
         train = self.setup.hard_set.train
-        rng = np.random.default_rng(_seed(self.config.seed, t, 2))
+        rng = np.random.default_rng(derive_seed(self.config.seed, t, 2))
         reward_rows = rng.choice(len(train), size=min(outer.reward_questions, len(train)), replace=False)
         reward_questions = [train[int(r)] for r in reward_rows]
         # 3. one reward per set
@@ -227,7 +222,7 @@ class SOARLoop:
                     steps,
                     inner.prompts_per_step,
                     self._question_reward,
-                    seed=_seed(self.config.seed, t, 3, k, j),
+                    seed=derive_seed(self.config.seed, t, 3, k, j),
                 )
                 self.student_rollouts += stats.rollouts
                 models.append(model)
@@ -243,7 +238,7 @@ class SOARLoop:
         outer, testbed = self.config.outer, self.setup.testbed
         if outer.reward_metric == "greedy":
             return greedy_accuracy(model, testbed, reward_questions, self._hard_reward)
-        generator = torch.Generator(device=testbed.device).manual_seed(_seed(self.config.seed, t, 5))
+        generator = torch.Generator(device=testbed.device).manual_seed(derive_seed(self.config.seed, t, 5))
         counts = success_counts(
             model, testbed, reward_questions, outer.reward_samples, 1.0, self._hard_reward, generator
         )
@@ -252,7 +247,7 @@ class SOARLoop:
     def _intrinsic_rewards(self, sets: list[list[ParsedQuestion]], t: int) -> np.ndarray:
         """R_k = mean over set k's questions of learnability(success rate of the baseline, against the teacher)."""
         testbed, samples = self.setup.testbed, self.config.outer.intrinsic_samples
-        generator = torch.Generator(device=testbed.device).manual_seed(_seed(self.config.seed, t, 4))
+        generator = torch.Generator(device=testbed.device).manual_seed(derive_seed(self.config.seed, t, 4))
         rewards = []
         for questions in sets:
             tasks = [q.task(testbed.families[0].name) for q in questions]
