@@ -17,7 +17,7 @@ Every config validates when it is built, so a config that exists is valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +44,14 @@ TESTBED_TRAINER_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _trainer_section(factory: Callable[[], Any], help: str) -> Any:  # noqa: A002 - same name as option()
-    """A nested trainer config whose default carries the testbed's calibrated values."""
-    return field(default_factory=factory, metadata={"help": help})
+_TRAINER_CONFIG_CLASSES: dict[str, type] = {"model": TinyGPTConfig, "sft": SFTConfig, "grpo": GRPOConfig}
+
+
+def testbed_trainer_section(name: str, help: str) -> Any:  # noqa: A002 - same name as option()
+    """A nested trainer config (``model``, ``sft`` or ``grpo``) whose default carries the testbed's calibrated
+    values (``TESTBED_TRAINER_DEFAULTS``); every experiment that trains the testbed student declares it this way."""
+    config_class, calibrated = _TRAINER_CONFIG_CLASSES[name], TESTBED_TRAINER_DEFAULTS[name]
+    return field(default_factory=lambda: config_class(**calibrated), metadata={"help": help})
 
 
 @dataclass
@@ -248,17 +253,17 @@ class ExperimentConfig:
     seeds: list[int] = option([0], "Seeds; each seed has its own warm start, shared by all strategies.")
     testbed: TestbedConfig = option(TestbedConfig, "Tasks, pools, held-out evaluation, device and parallelism.")
     warm_start: WarmStartConfig = option(WarmStartConfig, "Demonstrations and steps of the SFT warm start.")
-    model: TinyGPTConfig = _trainer_section(
-        lambda: TinyGPTConfig(**TESTBED_TRAINER_DEFAULTS["model"]),
+    model: TinyGPTConfig = testbed_trainer_section(
+        "model",
         "The student (TinyGPTConfig); vocab_size and max_seq_len are derived by the testbed. Fields not given "
         "take the testbed's calibrated values (TESTBED_TRAINER_DEFAULTS), then the trainer's own defaults.",
     )
-    sft: SFTConfig = _trainer_section(
-        lambda: SFTConfig(**TESTBED_TRAINER_DEFAULTS["sft"]),
+    sft: SFTConfig = testbed_trainer_section(
+        "sft",
         "Optimizer of the SFT warm start (SFTConfig; see model for defaults).",
     )
-    grpo: GRPOConfig = _trainer_section(
-        lambda: GRPOConfig(**TESTBED_TRAINER_DEFAULTS["grpo"]),
+    grpo: GRPOConfig = testbed_trainer_section(
+        "grpo",
         "The GRPO update (GRPOConfig: learning_rate, group_size, temperature, clip_epsilon, kl_coef, "
         "updates_per_batch, grad_clip, ...); max_new_tokens is derived by the testbed.",
     )

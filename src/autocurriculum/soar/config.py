@@ -16,11 +16,16 @@ student; where a value is scaled, its help says what the paper used.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from autocurriculum.core import build_config, config_section, merge_values, option, require
-from autocurriculum.experiments.config import TESTBED_TRAINER_DEFAULTS, TestbedConfig, WarmStartConfig
+from autocurriculum.experiments.config import (
+    TESTBED_TRAINER_DEFAULTS,
+    TestbedConfig,
+    WarmStartConfig,
+    testbed_trainer_section,
+)
 from autocurriculum.trainers import GRPOConfig, SFTConfig, TinyGPTConfig
 
 REWARDS = ("grounded", "intrinsic")
@@ -39,20 +44,14 @@ class StudentConfig:
     )
     testbed: TestbedConfig = option(TestbedConfig, "Task family, device and warm-start cache of the testbed.")
     warm_start: WarmStartConfig = option(WarmStartConfig, "Demonstrations and steps of the SFT warm start.")
-    model: TinyGPTConfig = field(
-        default_factory=lambda: TinyGPTConfig(**TESTBED_TRAINER_DEFAULTS["model"]),
-        metadata={"help": "The student (TinyGPTConfig); vocab_size and max_seq_len are derived by the testbed."},
+    model: TinyGPTConfig = testbed_trainer_section(
+        "model", "The student (TinyGPTConfig); vocab_size and max_seq_len are derived by the testbed."
     )
-    sft: SFTConfig = field(
-        default_factory=lambda: SFTConfig(**TESTBED_TRAINER_DEFAULTS["sft"]),
-        metadata={"help": "Optimizer of the SFT warm start (SFTConfig)."},
-    )
-    grpo: GRPOConfig = field(
-        default_factory=lambda: GRPOConfig(**TESTBED_TRAINER_DEFAULTS["grpo"]),
-        metadata={
-            "help": "The student's GRPO update in the inner loop and in evaluation (paper: RLOO, lr 1e-5, group 32, "
-            "KL 0.001; the testbed student is calibrated at 3e-4, group 8, no KL). max_new_tokens is derived."
-        },
+    sft: SFTConfig = testbed_trainer_section("sft", "Optimizer of the SFT warm start (SFTConfig).")
+    grpo: GRPOConfig = testbed_trainer_section(
+        "grpo",
+        "The student's GRPO update in the inner loop and in evaluation (paper: RLOO, lr 1e-5, group 32, "
+        "KL 0.001; the testbed student is calibrated at 3e-4, group 8, no KL). max_new_tokens is derived.",
     )
 
     def validate(self) -> None:
