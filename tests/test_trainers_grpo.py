@@ -15,6 +15,7 @@ from autocurriculum.trainers import (
     completion_logprobs,
     group_advantages,
     left_pad,
+    policy_loss,
     position_ids_from_mask,
 )
 
@@ -123,6 +124,31 @@ def test_clip_fraction_with_reused_batch():
     metrics = trainer.train_step(groups, rewards)
     assert math.isfinite(metrics["clip_fraction"]) and 0.0 <= metrics["clip_fraction"] <= 1.0
     assert metrics["clip_fraction"] > 0  # the second pass sees a moved policy at this learning rate
+
+
+def test_policy_loss_on_policy_is_reinforce_and_clipping_binds_outside_the_range():
+    """The one loss GRPO and the SOAR teacher share: unclipped on-policy it is -A grad log pi (token mean over the
+    mask), and with a ratio outside 1 +- epsilon the clipped term takes over and is counted."""
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 5, generator=generator)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.float32)
+    advantages = torch.tensor([1.5, -0.5, 2.0])
+
+    reinforce = logits.clone().requires_grad_()
+    ((-advantages[:, None] * reinforce * mask).sum() / mask.sum()).backward()
+    on_policy = logits.clone().requires_grad_()
+    result = policy_loss(on_policy, on_policy.detach(), advantages, mask, clip_epsilon=None)
+    result.loss.backward()
+    assert torch.equal(on_policy.grad, reinforce.grad)
+    assert result.clip_fraction == 0.0 and float(result.kl) == 0.0
+
+    # ratio e^0.5 > 1.2 on every token: positive advantages are clipped (no gradient), negative ones are not
+    moved = logits.clone().requires_grad_()
+    clipped = policy_loss(moved, logits - 0.5, advantages, mask, clip_epsilon=0.2)
+    clipped.loss.backward()
+    positive = (advantages > 0)[:, None].float() * mask
+    assert clipped.clip_fraction == pytest.approx(float(positive.sum() / mask.sum()))
+    assert torch.all(moved.grad[advantages > 0] == 0) and torch.all(moved.grad[1, :] != 0)
 
 
 def test_kl_penalty_to_reference():

@@ -24,7 +24,7 @@ from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.soar.config import TeacherConfig
 from autocurriculum.soar.grammar import QUESTION_END, TEACHER_PROMPT, pretraining_corpus, question_length
 from autocurriculum.tasks.op_chain import OpChainConfig
-from autocurriculum.trainers import CharTokenizer, Generation, SFTTrainer, TinyGPT, generate
+from autocurriculum.trainers import CharTokenizer, Generation, SFTTrainer, TinyGPT, generate, policy_loss
 from autocurriculum.trainers.sequences import completion_logprobs, left_pad, right_pad
 from autocurriculum.trainers.tokenizer import PAD_ID
 
@@ -144,8 +144,9 @@ class TinyQuestionTeacher(QuestionTeacher):
         return [_rollout(out, i) for i in range(count)]
 
     def update(self, rollouts: Sequence[TeacherRollout], advantages: np.ndarray) -> dict[str, float]:
-        """One on-policy RLOO step: token-mean of -A log pi over every generated token (question and answer), plus
-        the k3 KL to the pretrained teacher."""
+        """One on-policy RLOO step (``trainers.policy_loss`` unclipped: gradient -A grad log pi, token mean over
+        every generated token, question and answer) plus the k3 KL to the pretrained teacher. The returned ``loss``
+        is that surrogate's value."""
         if len(rollouts) != len(advantages):
             raise InvalidArgumentError(f"update: {len(rollouts)} rollouts but {len(advantages)} advantages")
         if self.config.learning_rate == 0 or not rollouts:
@@ -160,25 +161,21 @@ class TinyQuestionTeacher(QuestionTeacher):
         completion_mask = right_pad([m[None] for m in masks if m is not None], width, 0)
         tensors = [t.to(self.device) for t in (prompt_ids, prompt_mask, completion_ids, completion_mask)]
         mask = tensors[3].float()
-        adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32), device=self.device)[:, None]
+        adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32), device=self.device)
         self.model.train()
         logprobs = completion_logprobs(self.model, *tensors, temperature=self.config.temperature)
-        per_token = -adv * logprobs
-        kl = torch.zeros((), device=self.device)
+        ref = None
         if self.reference is not None and self.config.kl_coef > 0:
             with torch.no_grad():
                 ref = completion_logprobs(self.reference, *tensors, temperature=self.config.temperature)
-            delta = ref - logprobs
-            k3 = torch.exp(delta) - delta - 1  # unbiased, non-negative KL estimate
-            per_token = per_token + self.config.kl_coef * k3
-            kl = (k3 * mask).sum() / mask.sum()
-        loss = (per_token * mask).sum() / mask.sum()
+        # on-policy: the ratio to the detached log-probs is 1, so the gradient is -A grad log pi
+        step = policy_loss(logprobs, logprobs.detach(), adv, mask, None, ref, kl_coef=self.config.kl_coef)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        step.loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
         self.updates += 1
-        return {"loss": float(loss.detach()), "kl": float(kl.detach()), "grad_norm": float(grad_norm)}
+        return {"loss": float(step.loss.detach()), "kl": float(step.kl.detach()), "grad_norm": float(grad_norm)}
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,14 @@ Importing this package pulls in torch; the rest of autocurriculum does not.
 """
 
 from autocurriculum.trainers.checkpoint import LoadedModel, load_model, save_model
-from autocurriculum.trainers.grpo import GRPOConfig, GRPOTrainer, RolloutGroup, group_advantages
+from autocurriculum.trainers.grpo import (
+    GRPOConfig,
+    GRPOTrainer,
+    PolicyLoss,
+    RolloutGroup,
+    group_advantages,
+    policy_loss,
+)
 from autocurriculum.trainers.sampling import Generation, generate, greedy_complete
 from autocurriculum.trainers.sequences import completion_logprobs, left_pad
 from autocurriculum.trainers.sft import SFTConfig, SFTTrainer
@@ -19,6 +26,7 @@ __all__ = [
     "GRPOTrainer",
     "Generation",
     "LoadedModel",
+    "PolicyLoss",
     "RolloutGroup",
     "SFTConfig",
     "SFTTrainer",
@@ -30,6 +38,7 @@ __all__ = [
     "group_advantages",
     "left_pad",
     "load_model",
+    "policy_loss",
     "position_ids_from_mask",
     "save_model",
 ]

@@ -102,6 +102,50 @@ def group_advantages(rewards: np.ndarray, eps: float = 1e-4) -> np.ndarray:
     return (r - r.mean()) / (r.std() + eps)
 
 
+@dataclass(frozen=True)
+class PolicyLoss:
+    """One policy-gradient loss evaluation over a batch of completions."""
+
+    loss: torch.Tensor  # scalar to backpropagate: token mean over the masked completion tokens
+    kl: torch.Tensor  # token-mean k3 estimate of KL(policy || reference); 0 without a reference
+    clip_fraction: float  # share of tokens whose clipped term was the smaller one
+
+
+def policy_loss(
+    logprobs: torch.Tensor,
+    old_logprobs: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip_epsilon: float | None,
+    ref_logprobs: torch.Tensor | None = None,
+    kl_coef: float = 0.0,
+) -> PolicyLoss:
+    """Token-mean ``-min(ratio A, clip(ratio) A) + kl_coef k3`` over the completion tokens in ``mask``.
+
+    ``logprobs``, ``old_logprobs``, ``ref_logprobs`` and ``mask`` are ``[N, T]``, ``advantages`` ``[N]`` (one per
+    completion). ``clip_epsilon=None`` leaves the ratio unclipped: with ``old_logprobs = logprobs.detach()`` the
+    ratio is 1 and the gradient is REINFORCE's ``-A grad log pi`` (an on-policy step, as RLOO takes).
+    """
+    n_tokens = mask.sum()
+    ratio = torch.exp(logprobs - old_logprobs)
+    unclipped = ratio * advantages[:, None]
+    if clip_epsilon is None:
+        clipped = unclipped
+        per_token = -unclipped
+    else:
+        clipped = ratio.clamp(1 - clip_epsilon, 1 + clip_epsilon) * advantages[:, None]
+        per_token = -torch.minimum(unclipped, clipped)
+    kl = torch.zeros((), device=logprobs.device)
+    if ref_logprobs is not None:
+        delta = ref_logprobs - logprobs
+        k3 = torch.exp(delta) - delta - 1  # unbiased, always non-negative KL estimate
+        per_token = per_token + kl_coef * k3
+        kl = (k3 * mask).sum() / n_tokens
+    loss = (per_token * mask).sum() / n_tokens
+    clip_fraction = float(((clipped < unclipped).float() * mask).sum() / n_tokens)
+    return PolicyLoss(loss, kl, clip_fraction)
+
+
 class GRPOTrainer:
     """Samples groups with a seeded generator and applies clipped, token-mean GRPO updates.
 
@@ -234,25 +278,17 @@ class GRPOTrainer:
             with torch.random.fork_rng(devices=[]):  # dropout reproducibility without touching global state
                 torch.manual_seed(self.seed * 1_000_003 + self.step_count * 101 + update)
                 logprobs = completion_logprobs(self.model, *args, temperature=cfg.temperature)
-                ratio = torch.exp(logprobs - old_logprobs)
-                unclipped = ratio * adv[:, None]
-                clipped = ratio.clamp(1 - cfg.clip_epsilon, 1 + cfg.clip_epsilon) * adv[:, None]
-                per_token = -torch.minimum(unclipped, clipped)
-                kl = torch.zeros((), device=device)
-                if ref_logprobs is not None:
-                    delta = ref_logprobs - logprobs
-                    k3 = torch.exp(delta) - delta - 1  # unbiased, always non-negative KL estimate
-                    per_token = per_token + cfg.kl_coef * k3
-                    kl = (k3 * mask).sum() / n_tokens
-                loss = (per_token * mask).sum() / n_tokens
+                step = policy_loss(
+                    logprobs, old_logprobs, adv, mask, cfg.clip_epsilon, ref_logprobs, kl_coef=cfg.kl_coef
+                )
                 self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                step.loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
             self.optimizer.step()
-            totals["loss"] += float(loss.detach())
+            totals["loss"] += float(step.loss.detach())
             totals["grad_norm"] += float(grad_norm)
-            totals["kl"] += float(kl.detach())
-            totals["clip_fraction"] += float(((clipped < unclipped).float() * mask).sum() / n_tokens)
+            totals["kl"] += float(step.kl.detach())
+            totals["clip_fraction"] += step.clip_fraction
         self.step_count += 1
 
         metrics = {k: v / cfg.updates_per_batch for k, v in totals.items()}
