@@ -151,7 +151,8 @@ def test_streaming_pool_with_learned_teachers_reports_teacher_metrics(tmp_path: 
     for name in ("goldilocks", "pcl-student"):
         for key in ("teacher_mae_unseen", "teacher_spearman", "teacher_time_fraction"):
             assert key in summary[name], (name, key)
-        assert 0.0 <= summary[name]["teacher_time_fraction"]["median"] <= 1.0
+        # the loop's thread and the background teacher's, concurrent: each at most the wall time
+        assert 0.0 < summary[name]["teacher_time_fraction"]["median"] <= 2.0
     assert "teacher_mae_unseen" not in summary["uniform"]
     assert (tmp_path / "teacher_mae.png").stat().st_size > 0
     assert "Learned teachers" in (tmp_path / "report.md").read_text()

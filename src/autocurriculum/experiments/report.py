@@ -405,7 +405,7 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
             "**Learned teachers** (held-out prompts they never trained on, against Monte Carlo pass rates of the "
             "final student; teacher time is charged to the strategy's wall time):",
             "",
-            "| strategy | teacher MAE (unseen) | Spearman (predicted vs empirical) | teacher share of wall time |",
+            "| strategy | teacher MAE (unseen) | Spearman (predicted vs empirical) | teacher compute / wall time |",
             "|---|---|---|---|",
             *[
                 f"| {name} | {_fmt(t['teacher_mae_unseen'])} | {_fmt(t['teacher_spearman'])} | "

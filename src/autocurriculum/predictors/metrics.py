@@ -44,7 +44,12 @@ def mean_absolute_error(predictions: np.ndarray, targets: np.ndarray) -> float:
 
 
 def teacher_time_fraction(teacher_seconds: float, total_seconds: float) -> float:
-    """The teacher's share of wall time (0 when nothing ran)."""
+    """The teacher's compute per second of wall time (0 when nothing ran).
+
+    ``teacher_seconds`` adds the time spent in the training loop's thread (features, inference, updates) and in
+    the asynchronous trainer's background thread; the two run concurrently, so the ratio lies in [0, 2] and
+    exceeds 1 when the background teacher trains for more than the loop's idle share.
+    """
     return float(teacher_seconds / total_seconds) if total_seconds > 0 else 0.0
 
 
