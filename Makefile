@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-service benchmark-trl benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-streaming benchmark-autotune benchmark-autotune-smollm2 benchmark-autotune-transformer benchmark-soar soar-quick clean
+.PHONY: setup demo test test-verl lint benchmark benchmark-service benchmark-trl benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-oracle-stall benchmark-streaming benchmark-autotune benchmark-autotune-smollm2 benchmark-autotune-transformer benchmark-soar soar-quick clean
 
 setup: $(STAMP)
 
@@ -86,6 +86,14 @@ benchmark-scale: setup
 # Issue 9: the learned teachers (pcl, goldilocks with student features) vs uniform on a streaming pool, 5 seeds.
 benchmark-teachers: setup
 	$(BIN)/autocurriculum compare --config benchmarks/learned_teachers.yaml --out runs/benchmark-teachers $(ARGS)
+
+# Issue 9: where the oracle stalls (docs/testbed.md): uniform, the oracle and the oracle aiming at 0.25 on seed 0,
+# with per-level pass rates at temperature 1 at every evaluation (about 8 minutes, one run after another).
+benchmark-oracle-stall: setup
+	mkdir -p runs/oracle-stall
+	$(BIN)/python benchmarks/oracle_stall.py --strategy uniform --seed 0 $(ARGS) | tee runs/oracle-stall/uniform.jsonl
+	$(BIN)/python benchmarks/oracle_stall.py --strategy oracle --seed 0 $(ARGS) | tee runs/oracle-stall/oracle.jsonl
+	$(BIN)/python benchmarks/oracle_stall.py --strategy oracle --target 0.25 --seed 0 $(ARGS) | tee runs/oracle-stall/oracle-target-0.25.jsonl
 
 # Issue 4: goldilocks (each feature type), pcl, thompson and uniform on a streaming pool, 3 seeds.
 benchmark-streaming: setup
