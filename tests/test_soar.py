@@ -286,6 +286,58 @@ def test_the_sampled_reward_metric_is_the_gain_in_sampled_success(setup: SOARSet
     assert rewards[0] == pytest.approx(np.mean(runs[0][1]))
 
 
+def test_the_probe_reward_is_the_gain_after_the_same_probe_on_q_r_and_promotion_keeps_the_unprobed_student(
+    setup: SOARSetup,
+) -> None:
+    probing = with_config(setup, inner={**TINY["inner"], "probe_steps": 2})
+    loop = SOARLoop(probing, CallableQuestionTeacher(well_formed_writer(probing), "?"))
+    questions = loop._write_questions(3, 0)[1]
+    reward_questions = setup.hard_set.train[:4]
+    rewards, runs, before = loop._grounded_rewards([questions], reward_questions, t=0)
+    testbed, config = setup.testbed, probing.config
+    reward = hard_problem_reward(testbed, "trace")
+
+    def probed_accuracy(model: Any, run: int) -> float:
+        probed, _ = trained_copy(
+            model,
+            testbed,
+            config.student.grpo,
+            reward_questions,
+            2,
+            config.inner.prompts_per_step,
+            reward,
+            seed=derive_seed(0, 0, 6, run),
+        )
+        return greedy_accuracy(probed, testbed, reward_questions, reward)
+
+    baseline_by_run = [probed_accuracy(setup.student, j) for j in range(config.inner.runs)]
+    assert before == pytest.approx(np.mean(baseline_by_run))
+    expected = [probed_accuracy(m, j) - baseline_by_run[j] for j, m in enumerate(runs[0][0])]
+    assert runs[0][1] == pytest.approx(expected) and rewards[0] == pytest.approx(np.mean(expected))
+    # the kept students are the inner runs' own (a promotion never keeps a student trained on Q_R)
+    unprobed = [q.task() for q in questions]
+    kept, _ = trained_copy(
+        setup.student,
+        testbed,
+        config.student.grpo,
+        unprobed,
+        config.inner.steps,
+        config.inner.prompts_per_step,
+        final_answer_reward(testbed),
+        seed=derive_seed(0, 0, 3, 0, 0),
+    )
+    kept_weights, run_weights = kept.state_dict(), runs[0][0][0].state_dict()
+    assert all(torch.equal(kept_weights[name], run_weights[name]) for name in kept_weights)
+    # and the probes' rollouts are charged to the student budget
+    plain = SOARLoop(setup, CallableQuestionTeacher(well_formed_writer(setup), "?"))
+    plain._grounded_rewards([plain._write_questions(3, 0)[1]], reward_questions, t=0)
+    probes = 2 * config.inner.runs  # the baseline's and the set's, per run
+    per_probe = 2 * config.inner.prompts_per_step * config.student.grpo.group_size
+    assert loop.student_rollouts - plain.student_rollouts == probes * per_probe
+    with pytest.raises(ConfigError, match="probe_steps"):
+        with_config(setup, inner={**TINY["inner"], "probe_steps": -1})
+
+
 def test_the_loop_never_scores_the_hard_test_split(
     setup: SOARSetup, pretrained: TinyQuestionTeacher, monkeypatch: pytest.MonkeyPatch
 ) -> None:

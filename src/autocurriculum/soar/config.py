@@ -170,9 +170,19 @@ class InnerLoopConfig:
     steps_after_promotion: int = option(5, "Extra steps once the student has been promoted at least once (paper: +5).")
     prompts_per_step: int = option(8, "Questions per GRPO step (paper: batch 8).")
     runs: int = option(2, "Inner runs r per set; the set's reward is their mean (paper: r = 4).")
+    probe_steps: int = option(
+        0,
+        "Not in the paper (0 = the paper's reward). GRPO steps on the reward questions Q_R after each inner run, "
+        "and from the baseline alike, before Q_R is measured: the reward becomes what the set unlocks for RL on the "
+        "hard problems (the gain over the baseline after the same probe). The probe only measures; a promoted "
+        "student is the one before it. On the testbed the immediate gain of a 10-step run is 0-2 problems of 64 "
+        "even for real stepping stones; a 20-step probe lifts it about 7x and ranks the teacher's sets "
+        "(docs/soar.md, round 4).",
+    )
 
     def validate(self) -> None:
         require(self.steps >= 1, "steps", f"must be >= 1, got {self.steps}")
+        require(self.probe_steps >= 0, "probe_steps", f"must be >= 0, got {self.probe_steps}")
         require(
             self.steps_after_promotion >= 0, "steps_after_promotion", f"must be >= 0, got {self.steps_after_promotion}"
         )

@@ -205,9 +205,19 @@ class SOARLoop:
     def _grounded_rewards(
         self, sets: list[list[ParsedQuestion]], reward_questions: list[Any], t: int
     ) -> tuple[np.ndarray, list[tuple[list[TinyGPT], list[float]]], float]:
-        """R_k = mean_j [Acc(theta'_kj, Q_R) - Acc(theta, Q_R)], theta'_kj = a short GRPO run on set k."""
+        """R_k = mean_j [Acc(theta'_kj, Q_R) - Acc(theta, Q_R)], theta'_kj = a short GRPO run on set k.
+
+        With ``inner.probe_steps`` > 0 both sides are measured after that many GRPO steps on Q_R (run j's probe
+        seeded alike for the baseline and every set), so the gain is what set k unlocks for RL on the hard problems.
+        """
         inner, testbed, grpo = self.config.inner, self.setup.testbed, self.config.student.grpo
-        before = self._accuracy(self.baseline, reward_questions, t)
+        if inner.probe_steps > 0:
+            probed = [self._probe(self.baseline, reward_questions, t, j) for j in range(inner.runs)]
+            before_by_run = [self._accuracy(model, reward_questions, t) for model in probed]
+            before = float(np.mean(before_by_run))
+        else:
+            before = self._accuracy(self.baseline, reward_questions, t)
+            before_by_run = [before] * inner.runs
         steps = inner.steps + (inner.steps_after_promotion if self.promotions > 0 else 0)
         rewards, runs = [], []
         for k, questions in enumerate(sets):
@@ -225,11 +235,28 @@ class SOARLoop:
                     seed=derive_seed(self.config.seed, t, 3, k, j),
                 )
                 self.student_rollouts += stats.rollouts
-                models.append(model)
-                gains.append(self._accuracy(model, reward_questions, t) - before)
+                models.append(model)  # the student a promotion keeps: before any probe
+                measured = self._probe(model, reward_questions, t, j) if inner.probe_steps > 0 else model
+                gains.append(self._accuracy(measured, reward_questions, t) - before_by_run[j])
             rewards.append(float(np.mean(gains)))
             runs.append((models, gains))
         return np.array(rewards), runs, before
+
+    def _probe(self, model: TinyGPT, reward_questions: list[Any], t: int, run: int) -> TinyGPT:
+        """A copy of ``model`` after ``inner.probe_steps`` GRPO steps on Q_R, scored like the hard problems."""
+        inner = self.config.inner
+        probed, stats = trained_copy(
+            model,
+            self.setup.testbed,
+            self.config.student.grpo,
+            reward_questions,
+            inner.probe_steps,
+            inner.prompts_per_step,
+            self._hard_reward,
+            seed=derive_seed(self.config.seed, t, 6, run),
+        )
+        self.student_rollouts += stats.rollouts
+        return probed
 
     def _accuracy(self, model: TinyGPT, reward_questions: list[Any], t: int) -> float:
         """The student's score on Q_R: greedy accuracy, or the sampled success rate (``outer.reward_metric``).
