@@ -116,6 +116,23 @@ def _extra_info_id(extra_info: Any, id_key: str, where: str) -> str:
 FEEDBACK_MODES = ("reward", "batch_end")
 
 
+def _feedback_mode(cfg: Any, field: str, batch_end_reports: str) -> str:
+    """The ``feedback`` option of ``cfg`` (default 'reward'); anything else than ``FEEDBACK_MODES`` is a
+    ``ConfigError`` naming ``field`` and what 'batch_end' reports on this path."""
+    mode = str(_cfg_get(cfg, "feedback", "reward"))
+    if mode not in FEEDBACK_MODES:
+        raise ConfigError(
+            f"{field}: must be 'reward' (curriculum_reward reports each scored rollout) or 'batch_end' "
+            f"({batch_end_reports}), got {mode!r}"
+        )
+    return mode
+
+
+def _service_named(actor_name: str) -> Any:
+    """The curriculum service of this process under ``actor_name``, else the named Ray actor."""
+    return _LOCAL_SERVICES.get(actor_name) or connect_curriculum(actor_name)
+
+
 def _group_outcome(
     task_id: str, rewards: list[Any], success_threshold: Any, step: int, threshold_key: str
 ) -> GroupOutcome:
@@ -387,7 +404,7 @@ def curriculum_reward(
             task_id = _extra_info_id(extra_info, id_key, "curriculum_reward")
             reward = float(success_values([value])[0])  # a plain float for the actor; a non-number raises here
             if service is None:
-                service = _LOCAL_SERVICES.get(actor_name) or connect_curriculum(actor_name)
+                service = _service_named(actor_name)
             service.report_rollouts([(task_id, reward)])
         except Exception as exc:  # feedback is best effort; a reward must never crash training
             import logging
@@ -442,12 +459,9 @@ class _DatasetLogic:
         self._row_of = {t: i for i, t in enumerate(pool.ids)}
         self.prefetch = int(_cfg_get(cfg, "prefetch", 1))
         self._queue: list[str] = []
-        self.curriculum_feedback = str(_cfg_get(cfg, "feedback", "reward"))
-        if self.curriculum_feedback not in FEEDBACK_MODES:
-            raise ConfigError(
-                f"data.curriculum.feedback: must be 'reward' (curriculum_reward reports each scored rollout) or "
-                f"'batch_end' (verl's on_batch_end hook reports each trained batch), got {self.curriculum_feedback!r}"
-            )
+        self.curriculum_feedback = _feedback_mode(
+            cfg, "data.curriculum.feedback", "verl's on_batch_end hook reports each trained batch"
+        )
         self.curriculum_success_key = _cfg_get(cfg, "success_key", "acc")
         self.curriculum_success_threshold = _cfg_get(cfg, "success_threshold", None)
         self.curriculum_service = dataset_curriculum_service(pool, cfg)
@@ -491,13 +505,11 @@ class _ReplayBufferLogic:
 
     def _setup_curriculum(self, sampler_kwargs: Any) -> None:
         cfg = _plain(sampler_kwargs) or {}
-        self.curriculum_feedback = str(_cfg_get(cfg, "feedback", "reward"))
-        if self.curriculum_feedback not in FEEDBACK_MODES:
-            raise ConfigError(
-                "trainer.v1.sampler.sampler_kwargs.feedback: must be 'reward' (curriculum_reward reports each scored "
-                "rollout) or 'batch_end' (the replay buffer reports each batch it hands to training), "
-                f"got {self.curriculum_feedback!r}"
-            )
+        self.curriculum_feedback = _feedback_mode(
+            cfg,
+            "trainer.v1.sampler.sampler_kwargs.feedback",
+            "the replay buffer reports each batch it hands to training",
+        )
         self.curriculum_id_key = str(_cfg_get(cfg, "id_key", "index"))
         self.curriculum_success_threshold = _cfg_get(cfg, "success_threshold", None)
         self.curriculum_actor_name = str(_cfg_get(cfg, "actor_name", DEFAULT_ACTOR_NAME))
@@ -507,8 +519,7 @@ class _ReplayBufferLogic:
     def curriculum_service(self) -> Any:
         # found on first use: verl builds the replay buffer before the dataset that creates the service
         if self._curriculum_service is None:
-            name = self.curriculum_actor_name
-            self._curriculum_service = _LOCAL_SERVICES.get(name) or connect_curriculum(name)
+            self._curriculum_service = _service_named(self.curriculum_actor_name)
         return self._curriculum_service
 
     def trained_groups(self, keys: list[str], tags: list[dict], rows: Any, step: int) -> list[GroupOutcome]:
