@@ -129,12 +129,13 @@ def policy_loss(
     n_tokens = mask.sum()
     ratio = torch.exp(logprobs - old_logprobs)
     unclipped = ratio * advantages[:, None]
+    clip_fraction = 0.0
     if clip_epsilon is None:
-        clipped = unclipped
         per_token = -unclipped
     else:
         clipped = ratio.clamp(1 - clip_epsilon, 1 + clip_epsilon) * advantages[:, None]
         per_token = -torch.minimum(unclipped, clipped)
+        clip_fraction = float(((clipped < unclipped).float() * mask).sum() / n_tokens)
     kl = torch.zeros((), device=logprobs.device)
     if ref_logprobs is not None:
         delta = ref_logprobs - logprobs
@@ -142,7 +143,6 @@ def policy_loss(
         per_token = per_token + kl_coef * k3
         kl = (k3 * mask).sum() / n_tokens
     loss = (per_token * mask).sum() / n_tokens
-    clip_fraction = float(((clipped < unclipped).float() * mask).sum() / n_tokens)
     return PolicyLoss(loss, kl, clip_fraction)
 
 
