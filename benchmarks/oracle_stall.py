@@ -13,10 +13,10 @@ import argparse
 import json
 import time
 
-import autocurriculum.experiments.runner as runner
 from autocurriculum.core import build_config
 from autocurriculum.experiments.compare import build_seed_setup
 from autocurriculum.experiments.config import ExperimentConfig
+from autocurriculum.experiments.runner import run_strategy
 from autocurriculum.trainers import TinyGPT
 
 FAR_LEVELS = (7, 8, 9, 10)
@@ -47,14 +47,10 @@ def main() -> None:
     family = testbed.families[0]
     far = {lv: [family.generate(lv, PROMPT_INDEX_OFFSET + i) for i in range(PROMPTS_PER_LEVEL)] for lv in FAR_LEVELS}
     generator = testbed.generator(55_555)
-    evaluate = runner._evaluate
 
-    # the runner has no per-evaluation hook for a diagnostic; wrap its evaluation (this script only)
-    def evaluate_and_sample(testbed_, student, result, step):
-        evaluate(testbed_, student, result, step)
-        record = result.evals[-1]
+    def sample_far_levels(student, record):
         sampled = {
-            lv: float(testbed_.monte_carlo_pass_rates(student, tasks, SAMPLES, 1.0, generator).mean())
+            lv: float(testbed.monte_carlo_pass_rates(student, tasks, SAMPLES, 1.0, generator).mean())
             for lv, tasks in far.items()
         }
         row = {
@@ -67,9 +63,17 @@ def main() -> None:
         }
         print(json.dumps(row), flush=True)
 
-    runner._evaluate = evaluate_and_sample
     start = time.perf_counter()
-    runner.run_strategy(testbed, model, label, args.seed, config.grpo, config.rl, strategy_options=strategy_options)
+    run_strategy(
+        testbed,
+        model,
+        label,
+        args.seed,
+        config.grpo,
+        config.rl,
+        strategy_options=strategy_options,
+        on_evaluate=sample_far_levels,
+    )
     print(f"# {label}, seed {args.seed}: {time.perf_counter() - start:.0f} s", flush=True)
 
 

@@ -169,6 +169,21 @@ def test_torch_threads_restores_the_callers_setting_even_on_error() -> None:
     assert torch.get_num_threads() == before
 
 
+def test_on_evaluate_sees_every_held_out_evaluation_with_the_student_it_scored() -> None:
+    config = build_config(ExperimentConfig, {**TINY_RUN, "testbed": {**TINY_RUN["testbed"], "warm_start_cache": ""}})
+    testbed = Testbed.from_config(config, seed=0)
+    model, _ = warm_start(testbed, config.sft)
+    seen: list[tuple[dict, float]] = []
+
+    def record(student, evaluation):  # the student at that evaluation: rescoring it gives the same accuracy
+        seen.append((dict(evaluation), testbed.evaluate(student)["overall"]))
+
+    rl = build_config(type(config.rl), {**TINY_RUN["rl"], "rollouts": 16, "eval_every": 8})
+    result = run_strategy(testbed, model, "uniform", 0, config.grpo, rl, on_evaluate=record)
+    assert [evaluation for evaluation, _ in seen] == result.evals and len(seen) >= 2
+    assert all(rescored == evaluation["overall"] for evaluation, rescored in seen)
+
+
 def test_a_testbed_run_leaves_threads_rng_and_environment_as_it_found_them() -> None:
     config = build_config(ExperimentConfig, {**TINY_RUN, "testbed": {**TINY_RUN["testbed"], "warm_start_cache": ""}})
     testbed = Testbed.from_config(config, seed=0)

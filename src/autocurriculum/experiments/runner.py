@@ -96,6 +96,7 @@ def run_strategy(
     metrics_path: Path | None = None,
     checkpoint_dir: Path | None = None,
     resume: bool = False,
+    on_evaluate: Callable[[TinyGPT, dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Train a copy of ``warm_model`` with GRPO for ``rl.rollouts`` rollouts, prompts chosen by ``strategy``.
 
@@ -104,6 +105,7 @@ def run_strategy(
     With ``checkpoint_dir``, a checkpoint is written there before the first step and every ``rl.checkpoint_every``
     steps, and the result when done. ``resume`` then returns a finished run's result, continues an unfinished one
     from its checkpoint (cutting ``metrics_path`` back to the checkpoint's length) or starts one that has none.
+    ``on_evaluate(student, record)`` is called after every held-out evaluation (for diagnostics that measure more).
     """
     if rl.rollouts < rl.prompts_per_step * grpo.group_size:
         raise ConfigError(
@@ -163,7 +165,7 @@ def run_strategy(
             run_start = time.perf_counter()
             if saved is None:
                 elapsed_before = 0.0
-                _evaluate(testbed, model, result, step)
+                _evaluate(testbed, model, result, step, on_evaluate)
                 next_eval = rl.eval_every
             else:  # continue where the checkpoint stopped: every RNG, counter and record as they were
                 progress = saved.restore(trainer, curriculum, result, oracle_generator)
@@ -223,7 +225,7 @@ def run_strategy(
                     on_progress(result.rollouts)
                 # evaluate when a multiple of eval_every is crossed, and always at the end of the budget
                 if result.rollouts >= next_eval or result.rollouts >= rl.rollouts:
-                    _evaluate(testbed, model, result, step)
+                    _evaluate(testbed, model, result, step, on_evaluate)
                     next_eval = (result.rollouts // rl.eval_every + 1) * rl.eval_every
                 # a checkpoint between two steps (the last step is followed by the result instead)
                 if rl.checkpoint_every > 0 and step % rl.checkpoint_every == 0 and result.rollouts < rl.rollouts:
@@ -391,13 +393,21 @@ def _step_record(
     }
 
 
-def _evaluate(testbed: Testbed, model: TinyGPT, result: RunResult, step: int) -> None:
+def _evaluate(
+    testbed: Testbed,
+    model: TinyGPT,
+    result: RunResult,
+    step: int,
+    on_evaluate: Callable[[TinyGPT, dict[str, Any]], None] | None = None,
+) -> None:
     start = time.perf_counter()
     accuracy, apart = testbed.evaluate_levels(model)
     result.eval_seconds += time.perf_counter() - start
     result.evals.append({"step": step, "rollouts": result.rollouts, **accuracy})
     if apart:
         result.evals_apart.append({"step": step, "rollouts": result.rollouts, **apart})
+    if on_evaluate is not None:
+        on_evaluate(model, result.evals[-1])
 
 
 def _teacher_report(
