@@ -25,7 +25,7 @@ from autocurriculum.soar.grammar import QuestionFormat, grammar_question, pretra
 from autocurriculum.soar.hard_set import build_hard_set, fail_at_k, hard_candidates
 from autocurriculum.soar.loop import learnability, median_run
 from autocurriculum.soar.promotion import PromotionRule
-from autocurriculum.soar.questions import diversity_bits, read_questions, write_questions
+from autocurriculum.soar.questions import diversity_bits, question_vendi, read_questions, write_questions
 from autocurriculum.soar.rloo import rloo_advantages
 from autocurriculum.soar.setup import SOARSetup
 from autocurriculum.soar.student import (
@@ -436,6 +436,9 @@ def test_promoted_questions_round_trip_and_become_a_task_source(setup: SOARSetup
     corrupted = corrupt_answers(questions, 0.5, 10, seed=0)
     assert sum(a.answer != b.answer for a, b in zip(questions, corrupted, strict=True)) == 3
     assert diversity_bits(questions) > 0 and diversity_bits(questions[:1]) == 0.0
+    # the Vendi score sees copies: a set of one question repeated is one effective question
+    assert question_vendi(questions[:1] * 4) == pytest.approx(1.0) and question_vendi([]) == 0.0
+    assert 1.0 < question_vendi(questions) <= len(questions)
     (tmp_path / "bad.jsonl").write_text(
         json.dumps(json.loads(json.dumps({"question": "C1+1....=", "answer": "2", "level": 1, "operators": "+"})))
         + '\n{"question": 1}\n'

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autocurriculum.core import bootstrap_ci
+from autocurriculum.core import bootstrap_ci, vendi_score
 from autocurriculum.experiments.report import (
     pass_rate_histogram_table,
     plot_accuracy_by_level,
@@ -192,6 +192,35 @@ def test_bootstrap_ci_edge_cases() -> None:
     # a statistic without an axis argument is applied sample by sample
     low, high = bootstrap_ci([1.0, 2.0, 3.0], statistic=lambda sample: float(max(sample)), resamples=200)
     assert 1.0 <= low <= high == 3.0
+
+
+def test_vendi_score_counts_effectively_distinct_items() -> None:
+    identity = np.eye(5)
+    assert vendi_score(identity) == pytest.approx(5.0)  # 5 orthogonal items
+    assert vendi_score(np.ones((4, 3))) == pytest.approx(1.0)  # 4 copies of one item
+    # two clusters of equal size: 2 effective items, whatever the cluster sizes' scale
+    clusters = np.array([[1.0, 0.0]] * 3 + [[0.0, 2.0]] * 3)
+    assert vendi_score(clusters) == pytest.approx(2.0)
+    # near-duplicates count as partly the same item: between 1 and 2
+    close = vendi_score(np.array([[1.0, 0.0], [1.0, 0.1]]))
+    assert 1.0 < close < 1.1
+    # the wide and the tall case (Gram matrix on either side) agree
+    rng = np.random.default_rng(0)
+    tall, wide = rng.random((30, 4)), rng.random((4, 30))
+    assert vendi_score(tall) == pytest.approx(float(np.exp(-np.sum(_entropy_terms(tall)))))
+    assert 1.0 < vendi_score(wide) <= 4.0
+    with pytest.raises(ValueError, match="all zeros"):
+        vendi_score(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="2-D"):
+        vendi_score(np.zeros(3))
+
+
+def _entropy_terms(features: np.ndarray) -> np.ndarray:
+    """lambda * log(lambda) of the n x n kernel matrix K / n, computed directly (the definition)."""
+    unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+    eigenvalues = np.linalg.eigvalsh(unit @ unit.T / len(unit))
+    eigenvalues = eigenvalues[eigenvalues > 1e-12]
+    return eigenvalues * np.log(eigenvalues)
 
 
 def test_auc_is_the_mean_accuracy_over_training() -> None:

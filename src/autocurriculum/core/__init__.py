@@ -64,7 +64,13 @@ from autocurriculum.core.registry import (
     strategy_names,
 )
 from autocurriculum.core.seeding import derive_seed
-from autocurriculum.core.stats import LastGroupStatistics, PromptStatistics, bootstrap_ci, nearest_to_target
+from autocurriculum.core.stats import (
+    LastGroupStatistics,
+    PromptStatistics,
+    bootstrap_ci,
+    nearest_to_target,
+    vendi_score,
+)
 from autocurriculum.core.streaks import ZeroVarianceStreaks
 from autocurriculum.core.task import Task, TaskPool, TaskSource
 from autocurriculum.core.windows import (
@@ -153,6 +159,7 @@ __all__ = [
     "strategy_names",
     "success_values",
     "successes_and_trials",
+    "vendi_score",
     "zero_variance_fraction",
     "zero_variance_mask",
 ]

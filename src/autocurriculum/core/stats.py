@@ -169,3 +169,25 @@ def bootstrap_ci(
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(estimates, [tail, 1.0 - tail])
     return float(low), float(high)
+
+
+def vendi_score(features: np.ndarray) -> float:
+    """Vendi score (Friedman and Dieng, 2023) of ``n`` items under the cosine kernel of their feature rows.
+
+    The exponential of the Shannon entropy of the eigenvalues of ``K / n``, where ``K[i, j]`` is the cosine
+    similarity of rows ``i`` and ``j``: the effective number of distinct items, from 1 (all alike) to ``n`` (all
+    orthogonal). It counts near-duplicates as partly the same item, which an entropy over discrete cells cannot.
+    The non-zero eigenvalues of ``X X^T / n`` are those of ``X^T X / n``, so the cost is set by the smaller side.
+    """
+    rows = np.asarray(features, dtype=np.float64)
+    if rows.ndim != 2 or rows.shape[0] == 0:
+        raise InvalidArgumentError(f"vendi_score needs a non-empty 2-D feature matrix, got shape {rows.shape}")
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise InvalidArgumentError("vendi_score: a feature row is all zeros, so its cosine similarity is undefined")
+    unit = rows / norms
+    n = unit.shape[0]
+    gram = unit @ unit.T if n <= unit.shape[1] else unit.T @ unit
+    eigenvalues = np.clip(np.linalg.eigvalsh(gram / n), 0.0, None)
+    eigenvalues = eigenvalues[eigenvalues > 1e-12]
+    return float(np.exp(-np.sum(eigenvalues * np.log(eigenvalues))))

@@ -17,7 +17,7 @@ import torch
 
 from autocurriculum.core import Task
 from autocurriculum.soar.grammar import ParsedQuestion
-from autocurriculum.soar.questions import diversity_bits
+from autocurriculum.soar.questions import diversity_bits, question_vendi
 from autocurriculum.soar.setup import SOARSetup
 from autocurriculum.soar.student import (
     final_answer_reward,
@@ -67,6 +67,7 @@ def evaluate_question_set(
     averaged["student_rollouts"] = int(runs[0]["student_rollouts"])  # per student
     averaged["questions"] = runs[0]["questions"]
     averaged["diversity_bits"] = diversity_bits(questions) if questions else None
+    averaged["vendi_score"] = question_vendi(questions) if questions else None
     averaged["per_student"] = runs
     averaged["seconds"] = time.perf_counter() - start
     return averaged

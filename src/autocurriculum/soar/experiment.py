@@ -189,6 +189,7 @@ def run_seed(
             "skipped_steps": loop.skipped_steps,
             "student_rollouts": loop.student_rollouts,
             "final_diversity_bits": _last(loop.history, "diversity_bits"),
+            "final_vendi_score": _last(loop.history, "vendi_score"),
             "final_mean_reward": _last(loop.history, "mean_reward"),
         }
         for reward, loop in teachers.items()
@@ -216,7 +217,7 @@ def _last(history: list[dict[str, Any]], key: str) -> float | None:
 
 def summarise(seeds: list[dict[str, Any]], config: SOARConfig) -> dict[str, Any]:
     """Median and range over seeds of every arm's scores; promotions and collapse per teacher."""
-    metrics = [f"pass@{k}" for k in config.evaluation.pass_at] + ["hard_train_greedy", "diversity_bits"]
+    metrics = [f"pass@{k}" for k in config.evaluation.pass_at] + ["hard_train_greedy", "diversity_bits", "vendi_score"]
     arms: dict[str, Any] = {}
     for arm in ARMS:
         entries = [s["arms"][arm] for s in seeds if arm in s["arms"] and "skipped" not in s["arms"][arm]]
@@ -243,6 +244,7 @@ def summarise(seeds: list[dict[str, Any]], config: SOARConfig) -> dict[str, Any]
                 "promotions_per_seed": [e["promotions"] for e in entries],
                 "collapse_rate": float(np.mean([e["collapsed"] for e in entries])),
                 "final_diversity_bits_per_seed": [e["final_diversity_bits"] for e in entries],
+                "final_vendi_score_per_seed": [e.get("final_vendi_score") for e in entries],
                 "student_rollouts_per_seed": [e["student_rollouts"] for e in entries],
             }
     return {"arms": arms, "teachers": teachers, "seeds": [s["seed"] for s in seeds]}

@@ -29,7 +29,7 @@ from autocurriculum.core.errors import StateFormatError
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
 from autocurriculum.soar.promotion import PromotionRule
-from autocurriculum.soar.questions import diversity_bits
+from autocurriculum.soar.questions import diversity_bits, question_vendi
 from autocurriculum.soar.rloo import rloo_advantages
 from autocurriculum.soar.setup import SOARSetup
 from autocurriculum.soar.student import (
@@ -180,6 +180,7 @@ class SOARLoop:
             "promotions": self.promotions,
             "baseline_accuracy": baseline_accuracy,
             "diversity_bits": diversity_bits(questions),
+            "vendi_score": question_vendi(questions),
             "mean_level": float(np.mean([q.level for q in questions])),
             "answer_correct_fraction": float(np.mean(correct)),
             "student_rollouts": self.student_rollouts,

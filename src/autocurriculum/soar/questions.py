@@ -13,7 +13,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autocurriculum.core import Task, TaskPool
+import numpy as np
+
+from autocurriculum.core import Task, TaskPool, vendi_score
 from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
 from autocurriculum.tasks.datasets import DatasetFormatError
 
@@ -80,3 +82,18 @@ def diversity_bits(questions: Sequence[ParsedQuestion]) -> float:
     if total == 0:
         return 0.0
     return float(-sum((c / total) * math.log2(c / total) for c in counts.values()))
+
+
+def question_vendi(questions: Sequence[ParsedQuestion]) -> float:
+    """Vendi score of the question strings on one-hot features per character position: the effective number of
+    distinct questions, where two questions are as similar as the share of positions they agree on. Unlike
+    ``diversity_bits`` it sees near-copies inside one (level, operator set) cell; 0 for no questions."""
+    if not questions:
+        return 0.0
+    width = max(len(q.question) for q in questions)
+    alphabet = {char: i for i, char in enumerate(sorted({c for q in questions for c in q.question}))}
+    features = np.zeros((len(questions), width * len(alphabet)))
+    for row, question in enumerate(questions):
+        for position, char in enumerate(question.question):
+            features[row, position * len(alphabet) + alphabet[char]] = 1.0
+    return vendi_score(features)

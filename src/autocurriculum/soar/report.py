@@ -59,24 +59,29 @@ def write_report(summary: dict[str, Any], out: Path) -> None:
         "test set, which the teacher never influences. Wall time "
         f"{summary['wall_seconds']:.0f} s.",
         "",
-        "| arm | " + " | ".join(f"{k} median [min-max]" for k in ks) + " | hard-train greedy | diversity (bits) |",
-        "|---|" + "---|" * (len(ks) + 2),
+        "| arm | "
+        + " | ".join(f"{k} median [min-max]" for k in ks)
+        + " | hard-train greedy | diversity (bits) | Vendi score |",
+        "|---|" + "---|" * (len(ks) + 3),
     ]
     for arm, entry in arms.items():
         cells = [_cell(entry.get(k)) for k in ks] + [
             _cell(entry.get("hard_train_greedy")),
             _cell(entry.get("diversity_bits"), digits=2),
+            _cell(entry.get("vendi_score"), digits=1),
         ]
         lines.append(f"| {ARM_LABELS.get(arm, arm)} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "| teacher | promotions per seed | collapse rate | final diversity per seed | student rollouts |",
-        "|---|---|---|---|---|",
+        "| teacher | promotions per seed | collapse rate | final diversity per seed | final Vendi score per seed | "
+        "student rollouts |",
+        "|---|---|---|---|---|---|",
     ]
     for reward, entry in summary["teachers"].items():
         diversity = ", ".join("-" if d is None else f"{d:.2f}" for d in entry["final_diversity_bits_per_seed"])
+        vendi = ", ".join("-" if v is None else f"{v:.1f}" for v in entry.get("final_vendi_score_per_seed", []))
         lines.append(
-            f"| {reward} | {entry['promotions_per_seed']} | {entry['collapse_rate']:.2f} | {diversity} | "
+            f"| {reward} | {entry['promotions_per_seed']} | {entry['collapse_rate']:.2f} | {diversity} | {vendi} | "
             f"{entry['student_rollouts_per_seed']} |"
         )
     lines += [
