@@ -18,7 +18,7 @@ from autocurriculum.core import ConfigError, Need, build_config, make_curriculum
 from autocurriculum.experiments import ExperimentConfig, Testbed, WarmStartConfig, run_comparison, run_strategy
 from autocurriculum.experiments import runner as runner_module
 from autocurriculum.experiments.runner import check_servable, harness_providers, wire_harness
-from autocurriculum.experiments.warm_start import WarmStartNotConverged, warm_start
+from autocurriculum.experiments.warm_start import WarmStartNotConverged, warm_start, warm_start_key
 from autocurriculum.trainers import GRPOTrainer, TinyGPT, TinyGPTConfig
 
 cli = CliRunner()
@@ -366,6 +366,44 @@ def test_warm_start_restarts_from_a_fresh_initialisation_when_an_attempt_stalls(
 def test_warm_start_attempts_must_be_positive() -> None:
     with pytest.raises(ConfigError, match=r"warm_start.attempts: must be >= 1, got 0"):
         build_config(ExperimentConfig, merged(TINY, warm_start={"attempts": 0}))
+
+
+def test_warm_start_threads_are_validated_and_part_of_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"testbed.warm_start_threads: must be >= 0 \(0: torch_threads\), got -1"):
+        build_config(ExperimentConfig, merged(TINY, testbed={"warm_start_threads": -1}))
+    config = build_config(ExperimentConfig, TINY)
+    assert config.testbed.resolved_warm_start_threads == config.testbed.torch_threads == 1
+    assert (
+        build_config(
+            ExperimentConfig, merged(TINY, testbed={"warm_start_threads": 2})
+        ).testbed.resolved_warm_start_threads
+        == 2
+    )
+    testbed = Testbed.from_config(config, seed=0)
+    keys = set()
+    for threads in (1, 2):
+        monkeypatch.setattr(torch, "get_num_threads", lambda threads=threads: threads)
+        keys.add(warm_start_key(testbed, config.sft))
+    assert len(keys) == 2  # a cached warm start trained with other threads is not reused: its weights differ
+
+
+def test_a_single_seeds_warm_start_runs_with_warm_start_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.progress import Progress
+
+    from autocurriculum.experiments import compare
+
+    seen: list[int] = []
+
+    def record_threads(config: ExperimentConfig, seed: int) -> Any:
+        seen.append(torch.get_num_threads())
+        return compare.SeedSetup(testbed=None, warm_state={}, histogram=None, cached=True)
+
+    monkeypatch.setattr(compare, "build_seed_setup", record_threads)
+    before = torch.get_num_threads()
+    config = build_config(ExperimentConfig, merged(TINY, testbed={"warm_start_threads": 2}))
+    with Progress(disable=True) as progress:
+        compare._prepare_seeds(config, progress)
+    assert seen == [2] and torch.get_num_threads() == before  # the caller's setting is given back
 
 
 def test_warm_up_accuracy_scores_unseen_prompts_of_the_demonstrated_levels(

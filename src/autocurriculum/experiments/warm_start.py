@@ -2,8 +2,10 @@
 
 Every strategy of a seed starts from the same warm-started student, so it is trained once per seed and cached,
 keyed by everything that shapes its weights: the task families and their options, the seed, the warm-start and
-SFT settings, the model (with its derived sizes) and the device type. Pool sizes, thread counts and the RL
-settings do not change the weights and are not part of the key.
+SFT settings, the model (with its derived sizes), the device type and torch's thread count at training time (it
+changes the summation order of the matrix products, so the weights differ in their last bits, and the difference
+grows over a thousand SFT steps). Pool sizes and the RL settings do not change the weights and are not part of
+the key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import torch
 
 from autocurriculum.experiments.config import WarmStartConfig
 from autocurriculum.tasks import TaskFamily
@@ -51,6 +55,7 @@ def warm_start_key(testbed: Testbed, sft: SFTConfig) -> str:
             "model": asdict(testbed.model_config),
             "sft": asdict(sft),
             "device": testbed.device.type,
+            "threads": torch.get_num_threads(),
         },
         sort_keys=True,
     )
