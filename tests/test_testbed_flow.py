@@ -372,13 +372,10 @@ def test_warm_start_threads_are_validated_and_part_of_the_cache_key(monkeypatch:
     with pytest.raises(ConfigError, match=r"testbed.warm_start_threads: must be >= 0 \(0: torch_threads\), got -1"):
         build_config(ExperimentConfig, merged(TINY, testbed={"warm_start_threads": -1}))
     config = build_config(ExperimentConfig, TINY)
-    assert config.testbed.resolved_warm_start_threads == config.testbed.torch_threads == 1
-    assert (
-        build_config(
-            ExperimentConfig, merged(TINY, testbed={"warm_start_threads": 2})
-        ).testbed.resolved_warm_start_threads
-        == 2
-    )
+    assert config.testbed.warm_start_threads_each(seeds=1) == config.testbed.torch_threads == 1
+    shared = build_config(ExperimentConfig, merged(TINY, testbed={"warm_start_threads": 2, "workers": 2})).testbed
+    assert shared.warm_start_threads_each(seeds=1) == 2  # one warm start takes both threads
+    assert shared.warm_start_threads_each(seeds=5) == 1  # two at a time share them
     testbed = Testbed.from_config(config, seed=0)
     keys = set()
     for threads in (1, 2):

@@ -256,7 +256,7 @@ def _prepare_seeds(config: ExperimentConfig, progress: Progress) -> list[SeedSet
 
 def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> SeedSetup:
     task = progress.add_task(f"seed {seed}: testbed and SFT warm start", total=None)
-    with torch_threads(config.testbed.resolved_warm_start_threads):
+    with torch_threads(config.testbed.warm_start_threads_each(len(config.seeds))):
         setup = build_seed_setup(config, seed)
     progress.update(
         task, total=1, completed=1, description=f"seed {seed}: warm start" + (" (cached)" if setup.cached else "")
@@ -265,7 +265,7 @@ def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> Se
 
 
 def _prepare_seed_in_worker(config: ExperimentConfig, seed: int) -> tuple[SeedSetup, list[tuple[str, type[Warning]]]]:
-    torch.set_num_threads(config.testbed.resolved_warm_start_threads)  # this worker process's own setting
+    torch.set_num_threads(config.testbed.warm_start_threads_each(len(config.seeds)))  # this worker's own setting
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         setup = build_seed_setup(config, seed)

@@ -109,11 +109,12 @@ class TestbedConfig:
     )
     warm_start_threads: int = option(
         0,
-        "CPU threads for torch while a seed's SFT warm start and pass-rate histogram are computed (0: "
-        "torch_threads). The warm starts come before the runs, so with fewer seeds than workers some cores are "
-        "idle unless given here: the demo (one seed, 2 workers) takes 2, and its warm start 55 s instead of 80 s. "
-        "The thread count changes the summation order of the matrix products, so it is part of the warm-start "
-        "cache key.",
+        "CPU threads for torch shared by the SFT warm starts (and pass-rate histograms) computed at once, "
+        "min(workers, seeds) of them, each getting an equal share of at least 1 (0: torch_threads each). The warm "
+        "starts come before the runs, so with fewer seeds than workers some cores are idle unless given here: the "
+        "demo (one seed, 2 workers) gives its warm start 2, which then takes about 55 s instead of 80 s. The "
+        "thread count changes the summation order of the matrix products, so it is part of the warm-start cache "
+        "key.",
     )
     workers: int = option(
         1,
@@ -161,9 +162,11 @@ class TestbedConfig:
             f"must be >= 0 (0: torch_threads), got {self.warm_start_threads}",
         )
 
-    @property
-    def resolved_warm_start_threads(self) -> int:
-        return self.warm_start_threads or self.torch_threads
+    def warm_start_threads_each(self, seeds: int) -> int:
+        """Threads for each of the warm starts of ``seeds`` seeds, computed min(workers, seeds) at a time."""
+        if self.warm_start_threads == 0:
+            return self.torch_threads
+        return max(1, self.warm_start_threads // min(self.workers, seeds))
 
 
 @dataclass
