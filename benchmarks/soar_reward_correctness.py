@@ -16,7 +16,6 @@ About 20 minutes on one core after the setup (warm start cached, hard set, fail@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import yaml
 
 from autocurriculum.core import build_config
 from autocurriculum.soar import SOARConfig, build_setup
+from autocurriculum.soar.evaluation import corrupt_answers
 from autocurriculum.soar.loop import SOARLoop
 from autocurriculum.soar.teacher import CallableQuestionTeacher
 
@@ -47,7 +47,7 @@ def main() -> None:
     raw.setdefault("inner", {})["runs"] = args.runs
     config = build_config(SOARConfig, raw)
     setup = build_setup(config)
-    family = setup.testbed.families[0]
+    family, modulus = setup.testbed.families[0], setup.family_config.modulus
     # The loop never calls the teacher in _grounded_rewards; a callable that writes nothing stands in for it.
     loop = SOARLoop(setup, CallableQuestionTeacher(lambda prompt: "", prompt="C"))
     rng = np.random.default_rng(7)
@@ -66,18 +66,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w") as out:
         for fraction in fractions:
-            corrupt_rng = np.random.default_rng([11, round(1000 * fraction)])
-            sets = []
-            for questions in clean_sets:
-                chosen = set(corrupt_rng.choice(len(questions), size=round(fraction * len(questions)), replace=False))
-                sets.append(
-                    [
-                        dataclasses.replace(q, answer=str((int(q.answer) + int(corrupt_rng.integers(1, 10))) % 10))
-                        if i in chosen
-                        else q
-                        for i, q in enumerate(questions)
-                    ]
-                )
+            # The project's own corruption (the PQ corruption arms), set k seeded with k at every level.
+            sets = [corrupt_answers(questions, fraction, modulus, seed=k) for k, questions in enumerate(clean_sets)]
             # t = 0 for every level: the same probe seeds, inner-run seeds and sampling stream (paired).
             rewards, runs, before = loop._grounded_rewards(sets, reward_questions, t=0)
             gains[fraction] = np.array([run_gains for _, run_gains in runs])  # [sets, runs]
