@@ -10,7 +10,7 @@ Printed per corruption level: the mean reward, and for r = 2 and r = 4 runs per 
 set's reward over sets and the share of paired comparisons that rank the clean set above its corrupted copy.
 
 Run: python benchmarks/soar_reward_correctness.py [--sets 6 --runs 4 --corruption 0,0.33,0.67]
-About 20 minutes on one core after the setup (warm start cached, hard set, fail@128).
+About 8 minutes on one core once the warm start is cached (the first run adds the warm start and the fail@128 hard set).
 """
 
 from __future__ import annotations
