@@ -29,7 +29,7 @@ TINY: dict[str, Any] = {
         "torch_threads": 1,
         "warm_start_cache": "",
     },
-    "warm_start": {"steps": 2, "check_every": 1, "demonstrations_per_level": 20, "max_level": 1},
+    "warm_start": {"steps": 2, "check_every": 1, "demonstrations_per_level": 20, "max_level": 1, "attempts": 1},
     "model": {"d_model": 16, "n_layers": 1, "n_heads": 2},
     "sft": {"batch_size": 8},
 }
@@ -52,7 +52,7 @@ def test_every_shipped_seed_has_the_default_testbeds_student(seed: int) -> None:
 def test_the_shipped_students_are_the_converged_students_their_metadata_records() -> None:
     config, testbed = default_testbed(0)
     with torch_threads(1):
-        model, source = warm_start(testbed, config.sft, base_students=BASE_STUDENTS)
+        model, source = warm_start(testbed, config.sft)
         assert source == "base student"
         recorded = load_model(BASE_STUDENTS / warm_start_filename(testbed, config.sft)).metadata
         accuracy = testbed.warm_up_accuracy(model)
@@ -62,23 +62,31 @@ def test_the_shipped_students_are_the_converged_students_their_metadata_records(
     assert recorded["seed"] == 0 and recorded["warm_start"]["max_level"] == config.warm_start.max_level
 
 
+def tiny_testbed(cache: Path, base_students: bool) -> tuple[ExperimentConfig, Testbed]:
+    values = {**TINY, "testbed": {**TINY["testbed"], "warm_start_cache": str(cache), "base_students": base_students}}
+    config = build_config(ExperimentConfig, values)
+    return config, Testbed.from_config(config, seed=0)
+
+
+@pytest.mark.filterwarnings("ignore::autocurriculum.experiments.warm_start.WarmStartNotConverged")  # 2 SFT steps
 def test_a_base_student_comes_before_the_cache_and_before_training(tmp_path: Path) -> None:
-    config = build_config(ExperimentConfig, TINY)
-    testbed = Testbed.from_config(config, seed=0)
     shipped, cache = tmp_path / "shipped", tmp_path / "cache"
+    config, testbed = tiny_testbed(cache, base_students=True)
     name = warm_start_filename(testbed, config.sft)
     base_model, cached_model = testbed.new_model(0), testbed.new_model(1)  # two distinct initialisations
     save_model(shipped / name, base_model, testbed.tokenizer)
     save_model(cache / name, cached_model, testbed.tokenizer)
 
-    model, source = warm_start(testbed, config.sft, cache_dir=cache, base_students=shipped)
+    model, source = warm_start(testbed, config.sft, base_students=shipped)
     assert source == "base student" and torch.equal(model.tok_emb.weight, base_model.tok_emb.weight)
 
-    model, source = warm_start(testbed, config.sft, cache_dir=cache)  # base_students: false
+    config, testbed = tiny_testbed(cache, base_students=False)
+    model, source = warm_start(testbed, config.sft, base_students=shipped)
     assert source == "cache" and torch.equal(model.tok_emb.weight, cached_model.tok_emb.weight)
 
     (cache / name).unlink()
-    model, source = warm_start(testbed, config.sft, cache_dir=cache, base_students=tmp_path / "empty")
+    config, testbed = tiny_testbed(cache, base_students=True)
+    model, source = warm_start(testbed, config.sft, base_students=tmp_path / "empty")
     assert source == "trained" and (cache / name).exists()  # trained here, cached for the next run
     assert not (tmp_path / "empty").exists()  # the shipped directory is never written
 

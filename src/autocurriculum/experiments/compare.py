@@ -47,7 +47,7 @@ from autocurriculum.experiments.runner import RunResult, check_servable, run_str
 from autocurriculum.experiments.speedup import headline_lines
 from autocurriculum.experiments.summary import summarize
 from autocurriculum.experiments.testbed import Testbed
-from autocurriculum.experiments.warm_start import BASE_STUDENTS, warm_start
+from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.trainers import GRPOConfig, TinyGPT
 from autocurriculum.trainers.threads import torch_threads
 
@@ -250,7 +250,7 @@ def _prepare_seeds(config: ExperimentConfig, progress: Progress) -> list[SeedSet
         for message, category in caught:
             warnings.warn(message, category, stacklevel=2)
         if setup.warm_start_source != "trained":
-            progress.console.print(f"seed {setup.testbed.seed}: warm start ({setup.warm_start_source})")
+            progress.console.print(f"seed {setup.testbed.seed}: warm start{_source_note(setup.warm_start_source)}")
     return [setup for setup, _ in prepared]
 
 
@@ -279,13 +279,7 @@ def _prepare_seed_in_worker(config: ExperimentConfig, seed: int) -> tuple[SeedSe
 def build_seed_setup(config: ExperimentConfig, seed: int) -> SeedSetup:
     """The testbed, the warm-started weights (from the cache when there) and their pass-rate histogram."""
     testbed = Testbed.from_config(config, seed)
-    cache = config.testbed.warm_start_cache
-    model, source = warm_start(
-        testbed,
-        config.sft,
-        cache_dir=Path(cache) if cache else None,
-        base_students=BASE_STUDENTS if config.testbed.base_students else None,
-    )
+    model, source = warm_start(testbed, config.sft)
     histogram = None
     if config.testbed.pass_rate_samples > 0:
         histogram = testbed.pass_rate_histogram(

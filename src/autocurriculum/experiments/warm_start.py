@@ -75,22 +75,21 @@ def warm_start_filename(testbed: Testbed, sft: SFTConfig) -> str:
 
 
 def warm_start(
-    testbed: Testbed,
-    sft: SFTConfig,
-    cache_dir: Path | None = None,
-    progress: bool = False,
-    base_students: Path | None = None,
+    testbed: Testbed, sft: SFTConfig, progress: bool = False, base_students: Path = BASE_STUDENTS
 ) -> tuple[TinyGPT, str]:
     """The SFT warm-started student on the testbed's device, and where it came from.
 
-    Looked up first among ``base_students`` (the shipped students: the same weights on every machine), then in
-    ``cache_dir``; trained only when neither holds it, and then saved to ``cache_dir``. The source is
-    ``"base student"``, ``"cache"`` or ``"trained"``.
+    Looked up first among the shipped ``base_students`` (the same weights on every machine) when
+    ``testbed.config.base_students`` is on, then in ``testbed.config.warm_start_cache`` when that is set; trained
+    only when neither holds it, and then saved to the cache. The source is ``"base student"``, ``"cache"`` or
+    ``"trained"``.
     """
     name = warm_start_filename(testbed, sft)
-    for directory, source in ((base_students, "base student"), (cache_dir, "cache")):
-        if directory is not None and (Path(directory) / name).exists():
-            return load_model(Path(directory) / name).model.to(testbed.device), source
+    cache_dir = Path(testbed.config.warm_start_cache) if testbed.config.warm_start_cache else None
+    lookups = ((base_students if testbed.config.base_students else None, "base student"), (cache_dir, "cache"))
+    for directory, source in lookups:
+        if directory is not None and (directory / name).exists():
+            return load_model(directory / name).model.to(testbed.device), source
     run = train_until_converged(testbed, sft, progress=progress)
     if cache_dir is not None:
         metadata = {
@@ -101,7 +100,7 @@ def warm_start(
             "steps": run.steps,
             "warm_up_accuracy": run.accuracy,
         }
-        save_model(Path(cache_dir) / name, run.model, testbed.tokenizer, metadata=metadata)
+        save_model(cache_dir / name, run.model, testbed.tokenizer, metadata=metadata)
     return run.model, "trained"
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from pathlib import Path
 
 from autocurriculum.core import ConfigError
 from autocurriculum.experiments.testbed import Testbed
-from autocurriculum.experiments.warm_start import BASE_STUDENTS, warm_start
+from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.grammar import QuestionFormat
 from autocurriculum.soar.hard_set import HardSet, build_hard_set
@@ -57,13 +56,6 @@ def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
         raise ConfigError(
             f"student.testbed.tasks: SOAR's teacher writes op_chain questions, got family {family.name!r}"
         )
-    cache = student.testbed.warm_start_cache
-    model, _ = warm_start(
-        testbed,
-        student.sft,
-        cache_dir=Path(cache) if cache else None,
-        progress=progress,
-        base_students=BASE_STUDENTS if student.testbed.base_students else None,
-    )
+    model, _ = warm_start(testbed, student.sft, progress=progress)
     hard = build_hard_set(model, testbed, config.hard_set, student.seed)
     return SOARSetup(config, testbed, model, hard, QuestionFormat(family.config))
