@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-verl lint benchmark benchmark-service benchmark-trl benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-oracle-stall benchmark-streaming benchmark-autotune benchmark-autotune-smollm2 benchmark-autotune-transformer benchmark-soar soar-quick clean
+.PHONY: setup demo test test-main test-verl lint benchmark benchmark-service benchmark-trl benchmark-leaderboard-streaming benchmark-scale benchmark-teachers benchmark-oracle-stall benchmark-streaming benchmark-autotune benchmark-autotune-smollm2 benchmark-autotune-transformer benchmark-soar soar-quick clean
 
 setup: $(STAMP)
 
@@ -26,11 +26,15 @@ $(CLI_STAMP): pyproject.toml
 demo: $(CLI_STAMP)
 	$(BIN)/autocurriculum demo --out runs/demo $(ARGS)
 
+# The verl venvs install (and their tests run) beside the main suite: pytest keeps about one core busy and the
+# installs mostly wait on the disk, so the two together take little more than the longer of them.
 test: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(MAKE) --no-print-directory -j2 test-main test-verl
+
+test-main: setup
 	$(BIN)/pytest
-	$(MAKE) test-verl
 
 # verl pins numpy (0.7.1: <2, 0.9.1: >=2) and transformers (0.9.1: <5.11), which would disturb the main venv, so its
 # adapter tests run in venvs of their own: .venv-verl with verl 0.7.1, the newest release with the curriculum-sampler
@@ -48,7 +52,7 @@ $(VERL_STAMP): pyproject.toml
 	$(VERL_VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(VERL_STAMP)
 
-$(VERL09_STAMP): pyproject.toml
+$(VERL09_STAMP): pyproject.toml $(VERL_STAMP)  # one editable install of the package at a time
 	$(PYTHON) -m venv $(VERL09_VENV)
 	$(VERL09_VENV)/bin/pip install -q --disable-pip-version-check "torch==2.13.0" "verl==0.9.1" "pyarrow<21" "pytest>=8" \
 		"TransferQueue>=0.1.10" cachetools fastapi uvicorn

@@ -393,7 +393,7 @@ def test_a_single_seeds_warm_start_runs_with_warm_start_threads(monkeypatch: pyt
 
     def record_threads(config: ExperimentConfig, seed: int) -> Any:
         seen.append(torch.get_num_threads())
-        return compare.SeedSetup(testbed=None, warm_state={}, histogram=None, cached=True)
+        return compare.SeedSetup(testbed=None, warm_state={}, histogram=None, warm_start_source="cache")
 
     monkeypatch.setattr(compare, "build_seed_setup", record_threads)
     before = torch.get_num_threads()

@@ -62,7 +62,7 @@ class SeedSetup:
     testbed: Testbed
     warm_state: dict[str, torch.Tensor]
     histogram: dict[str, Any] | None
-    cached: bool  # the warm start came from the on-disk cache
+    warm_start_source: str  # "base student", "cache" or "trained" (warm_start.warm_start)
 
 
 @dataclass
@@ -249,8 +249,8 @@ def _prepare_seeds(config: ExperimentConfig, progress: Progress) -> list[SeedSet
     for setup, caught in prepared:  # warnings raised in a worker would otherwise only reach its stderr
         for message, category in caught:
             warnings.warn(message, category, stacklevel=2)
-        if setup.cached:
-            progress.console.print(f"seed {setup.testbed.seed}: warm start (cached)")
+        if setup.warm_start_source != "trained":
+            progress.console.print(f"seed {setup.testbed.seed}: warm start{_source_note(setup.warm_start_source)}")
     return [setup for setup, _ in prepared]
 
 
@@ -259,9 +259,13 @@ def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> Se
     with torch_threads(config.testbed.warm_start_threads_each(len(config.seeds))):
         setup = build_seed_setup(config, seed)
     progress.update(
-        task, total=1, completed=1, description=f"seed {seed}: warm start" + (" (cached)" if setup.cached else "")
+        task, total=1, completed=1, description=f"seed {seed}: warm start" + _source_note(setup.warm_start_source)
     )
     return setup
+
+
+def _source_note(source: str) -> str:
+    return "" if source == "trained" else f" ({source})"
 
 
 def _prepare_seed_in_worker(config: ExperimentConfig, seed: int) -> tuple[SeedSetup, list[tuple[str, type[Warning]]]]:
@@ -275,8 +279,7 @@ def _prepare_seed_in_worker(config: ExperimentConfig, seed: int) -> tuple[SeedSe
 def build_seed_setup(config: ExperimentConfig, seed: int) -> SeedSetup:
     """The testbed, the warm-started weights (from the cache when there) and their pass-rate histogram."""
     testbed = Testbed.from_config(config, seed)
-    cache = config.testbed.warm_start_cache
-    model, cached = warm_start(testbed, config.sft, cache_dir=Path(cache) if cache else None)
+    model, source = warm_start(testbed, config.sft)
     histogram = None
     if config.testbed.pass_rate_samples > 0:
         histogram = testbed.pass_rate_histogram(
@@ -286,7 +289,7 @@ def build_seed_setup(config: ExperimentConfig, seed: int) -> SeedSetup:
             temperature=config.grpo.temperature,
         )
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    return SeedSetup(testbed, state, histogram, cached)
+    return SeedSetup(testbed, state, histogram, source)
 
 
 def _share_evaluated_levels(testbeds: list[Testbed]) -> None:

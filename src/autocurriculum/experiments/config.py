@@ -127,6 +127,14 @@ class TestbedConfig:
         "Directory where SFT warm starts are cached and reused, keyed by everything that shapes their weights "
         "(empty string: always retrain).",
     )
+    base_students: bool = option(
+        True,
+        "Start from the base students shipped with the package (experiments/base_students: the default testbed's "
+        "SFT warm starts of seeds 0-9, one thread, CPU) wherever their key matches, so that every machine starts RL "
+        "from the same weights. SFT amplifies last-bit differences of floating-point summation, and CPUs with other "
+        "vector units trained other students from the same code (docs/testbed.md). False: train (or take from "
+        "warm_start_cache) on this machine.",
+    )
 
     def __post_init__(self) -> None:
         self.validate()
@@ -189,10 +197,12 @@ class WarmStartConfig:
         "Training stops earlier once the demonstrated levels reach target_accuracy.",
     )
     attempts: int = option(
-        3,
+        6,
         "Fresh initialisations tried, one after another, until one reaches target_accuracy within `steps`; if "
         "none does, the most accurate is kept with a warning. Some initialisations of a tiny student stay on a "
-        "plateau for thousands of steps where most jump within a thousand.",
+        "plateau for thousands of steps where most jump within a thousand; with 3 attempts, 2 seeds of 10 ended "
+        "unconverged on two machines (docs/testbed.md, 'Base students'). Attempts after the first cost time only "
+        "on the seeds that need them.",
     )
     target_accuracy: float = option(
         0.97,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # One seed and four strategies on the calibrated testbed at 25,600 rollouts, two runs at a time with one torch
-# thread each (the warm start is cached for later runs; it keeps one thread, so that the demo's student is seed 0
-# of `make benchmark`: testbed.warm_start_threads says why).
+# thread each. The student is seed 0's shipped base student (experiments/base_students/), so no warm start is
+# trained: every machine starts the demo from the same weights.
 # Strategies: uniform, pcl (among the best practical ones of `make benchmark`), MoPPS-style Thompson sampling and
 # the oracle. docs/testbed.md has the measured time.
 DEMO: dict[str, Any] = {

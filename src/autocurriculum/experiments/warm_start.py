@@ -6,6 +6,12 @@ SFT settings, the model (with its derived sizes), the device type and torch's th
 changes the summation order of the matrix products, so the weights differ in their last bits, and the difference
 grows over a thousand SFT steps). Pool sizes and the RL settings do not change the weights and are not part of
 the key.
+
+The same key names the *base students* shipped with the package (``base_students/``): the default testbed's warm
+starts of seeds 0-9, trained once on one machine. SFT amplifies the last bits of floating-point summation, which
+differ between CPUs with other vector units, so every machine that trains its own warm start gets other students
+(docs/testbed.md, "Base students"); like a real RL run that starts from a published checkpoint, the testbed starts
+from the shipped ones wherever the key matches, and trains (and caches) only for other settings.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 
 # Demonstrations come from generator indices far from the RL and held-out pools.
 DEMONSTRATION_INDEX_OFFSET = 1_000_000
+BASE_STUDENTS = Path(__file__).with_name("base_students")  # read-only: regenerate with benchmarks/base_students.yaml
 _CACHE_FORMAT = 3  # bump when the procedure changes in a way the key does not see
 
 
@@ -62,19 +69,29 @@ def warm_start_key(testbed: Testbed, sft: SFTConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def warm_start_filename(testbed: Testbed, sft: SFTConfig) -> str:
+    """The file a warm start is stored under, in the cache and among the base students."""
+    return f"warmstart-seed{testbed.seed}-{warm_start_key(testbed, sft)}.pt"
+
+
 def warm_start(
-    testbed: Testbed, sft: SFTConfig, cache_dir: Path | None = None, progress: bool = False
-) -> tuple[TinyGPT, bool]:
-    """The SFT warm-started student on the testbed's device and whether it came from ``cache_dir``."""
-    path = (
-        None
-        if cache_dir is None
-        else Path(cache_dir) / f"warmstart-seed{testbed.seed}-{warm_start_key(testbed, sft)}.pt"
-    )
-    if path is not None and path.exists():
-        return load_model(path).model.to(testbed.device), True
+    testbed: Testbed, sft: SFTConfig, progress: bool = False, base_students: Path = BASE_STUDENTS
+) -> tuple[TinyGPT, str]:
+    """The SFT warm-started student on the testbed's device, and where it came from.
+
+    Looked up first among the shipped ``base_students`` (the same weights on every machine) when
+    ``testbed.config.base_students`` is on, then in ``testbed.config.warm_start_cache`` when that is set; trained
+    only when neither holds it, and then saved to the cache. The source is ``"base student"``, ``"cache"`` or
+    ``"trained"``.
+    """
+    name = warm_start_filename(testbed, sft)
+    cache_dir = Path(testbed.config.warm_start_cache) if testbed.config.warm_start_cache else None
+    lookups = ((base_students if testbed.config.base_students else None, "base student"), (cache_dir, "cache"))
+    for directory, source in lookups:
+        if directory is not None and (directory / name).exists():
+            return load_model(directory / name).model.to(testbed.device), source
     run = train_until_converged(testbed, sft, progress=progress)
-    if path is not None:
+    if cache_dir is not None:
         metadata = {
             "warm_start": asdict(testbed.warm_start_config),
             "sft": asdict(sft),
@@ -83,8 +100,8 @@ def warm_start(
             "steps": run.steps,
             "warm_up_accuracy": run.accuracy,
         }
-        save_model(path, run.model, testbed.tokenizer, metadata=metadata)
-    return run.model, False
+        save_model(cache_dir / name, run.model, testbed.tokenizer, metadata=metadata)
+    return run.model, "trained"
 
 
 @dataclass(frozen=True)

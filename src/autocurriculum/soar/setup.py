@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from pathlib import Path
 
 from autocurriculum.core import ConfigError
 from autocurriculum.experiments.testbed import Testbed
@@ -57,7 +56,6 @@ def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
         raise ConfigError(
             f"student.testbed.tasks: SOAR's teacher writes op_chain questions, got family {family.name!r}"
         )
-    cache = student.testbed.warm_start_cache
-    model, _ = warm_start(testbed, student.sft, cache_dir=Path(cache) if cache else None, progress=progress)
+    model, _ = warm_start(testbed, student.sft, progress=progress)
     hard = build_hard_set(model, testbed, config.hard_set, student.seed)
     return SOARSetup(config, testbed, model, hard, QuestionFormat(family.config))
