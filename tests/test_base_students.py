@@ -9,30 +9,19 @@ from typing import Any
 import pytest
 import torch
 
-from autocurriculum.core import build_config
+from autocurriculum.core import build_config, merge_values
 from autocurriculum.experiments import ExperimentConfig, Testbed
+from autocurriculum.experiments.presets import TINY as PRESET_TINY
 from autocurriculum.experiments.warm_start import BASE_STUDENTS, warm_start, warm_start_filename
 from autocurriculum.trainers import load_model, save_model
 from autocurriculum.trainers.threads import torch_threads
 
 SHIPPED_SEEDS = range(10)
 
-TINY: dict[str, Any] = {
-    "strategies": ["uniform"],
-    "testbed": {
-        "tasks": ["addition"],
-        "task_options": {"addition": {"width": 2}},
-        "train_tasks_per_level": 8,
-        "eval_tasks_per_level": 4,
-        "min_eval_prompts_per_level": 2,
-        "pass_rate_samples": 0,
-        "torch_threads": 1,
-        "warm_start_cache": "",
-    },
-    "warm_start": {"steps": 2, "check_every": 1, "demonstrations_per_level": 20, "max_level": 1, "attempts": 1},
-    "model": {"d_model": 16, "n_layers": 1, "n_heads": 2},
-    "sft": {"batch_size": 8},
-}
+# The tests' tiny preset, with an SFT of a few steps: enough to give a cache something to hold.
+TINY: dict[str, Any] = merge_values(
+    PRESET_TINY, {"warm_start": {"steps": 2, "check_every": 1, "attempts": 1}, "sft": {"batch_size": 8}}
+)
 
 
 def default_testbed(seed: int) -> tuple[ExperimentConfig, Testbed]:

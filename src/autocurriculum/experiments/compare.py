@@ -47,7 +47,7 @@ from autocurriculum.experiments.runner import RunResult, check_servable, run_str
 from autocurriculum.experiments.speedup import headline_lines
 from autocurriculum.experiments.summary import summarize
 from autocurriculum.experiments.testbed import Testbed
-from autocurriculum.experiments.warm_start import warm_start
+from autocurriculum.experiments.warm_start import WarmStartSource, warm_start
 from autocurriculum.trainers import GRPOConfig, TinyGPT
 from autocurriculum.trainers.threads import torch_threads
 
@@ -62,7 +62,7 @@ class SeedSetup:
     testbed: Testbed
     warm_state: dict[str, torch.Tensor]
     histogram: dict[str, Any] | None
-    warm_start_source: str  # "base student", "cache" or "trained" (warm_start.warm_start)
+    warm_start_source: WarmStartSource
 
 
 @dataclass
@@ -264,7 +264,7 @@ def _prepare_seed(config: ExperimentConfig, seed: int, progress: Progress) -> Se
     return setup
 
 
-def _source_note(source: str) -> str:
+def _source_note(source: WarmStartSource) -> str:
     return "" if source == "trained" else f" ({source})"
 
 

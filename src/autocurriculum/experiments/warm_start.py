@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 DEMONSTRATION_INDEX_OFFSET = 1_000_000
 BASE_STUDENTS = Path(__file__).with_name("base_students")  # read-only: regenerate with benchmarks/base_students.yaml
 _CACHE_FORMAT = 3  # bump when the procedure changes in a way the key does not see
+WarmStartSource = Literal["base student", "cache", "trained"]
 
 
 def demonstrations(families: Sequence[TaskFamily], config: WarmStartConfig) -> list[tuple[str, str]]:
@@ -76,7 +77,7 @@ def warm_start_filename(testbed: Testbed, sft: SFTConfig) -> str:
 
 def warm_start(
     testbed: Testbed, sft: SFTConfig, progress: bool = False, base_students: Path = BASE_STUDENTS
-) -> tuple[TinyGPT, str]:
+) -> tuple[TinyGPT, WarmStartSource]:
     """The SFT warm-started student on the testbed's device, and where it came from.
 
     Looked up first among the shipped ``base_students`` (the same weights on every machine) when
@@ -86,7 +87,10 @@ def warm_start(
     """
     name = warm_start_filename(testbed, sft)
     cache_dir = Path(testbed.config.warm_start_cache) if testbed.config.warm_start_cache else None
-    lookups = ((base_students if testbed.config.base_students else None, "base student"), (cache_dir, "cache"))
+    lookups: tuple[tuple[Path | None, WarmStartSource], ...] = (
+        (base_students if testbed.config.base_students else None, "base student"),
+        (cache_dir, "cache"),
+    )
     for directory, source in lookups:
         if directory is not None and (directory / name).exists():
             return load_model(directory / name).model.to(testbed.device), source
