@@ -27,8 +27,8 @@ demo: $(CLI_STAMP)
 	$(BIN)/autocurriculum demo --out runs/demo $(ARGS)
 
 # The verl venvs install (and their tests run) beside the main suite: from a fresh clone on 2 cores the whole
-# target took 8 min 11 s and 9 min 17 s this way, 16 min 21 s one after the other (2026-12-03). The verl installs run one after
-# the other, as each writes the package's editable-install metadata into src/.
+# target took 8 to 11 minutes this way (5 runs) and 16 min 21 s one after the other (2026-12-03). The two verl
+# installs run one after the other, as each writes the package's editable-install metadata into src/.
 test: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests

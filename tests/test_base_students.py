@@ -52,8 +52,8 @@ def test_the_shipped_students_are_the_converged_students_their_metadata_records(
 
 
 def tiny_testbed(cache: Path, base_students: bool) -> tuple[ExperimentConfig, Testbed]:
-    values = {**TINY, "testbed": {**TINY["testbed"], "warm_start_cache": str(cache), "base_students": base_students}}
-    config = build_config(ExperimentConfig, values)
+    testbed = {"warm_start_cache": str(cache), "base_students": base_students}
+    config = build_config(ExperimentConfig, merge_values(TINY, {"testbed": testbed}))
     return config, Testbed.from_config(config, seed=0)
 
 

@@ -87,13 +87,10 @@ def warm_start(
     """
     name = warm_start_filename(testbed, sft)
     cache_dir = Path(testbed.config.warm_start_cache) if testbed.config.warm_start_cache else None
-    lookups: tuple[tuple[Path | None, WarmStartSource], ...] = (
-        (base_students if testbed.config.base_students else None, "base student"),
-        (cache_dir, "cache"),
-    )
-    for directory, source in lookups:
-        if directory is not None and (directory / name).exists():
-            return load_model(directory / name).model.to(testbed.device), source
+    if testbed.config.base_students and (base_students / name).exists():
+        return load_model(base_students / name).model.to(testbed.device), "base student"
+    if cache_dir is not None and (cache_dir / name).exists():
+        return load_model(cache_dir / name).model.to(testbed.device), "cache"
     run = train_until_converged(testbed, sft, progress=progress)
     if cache_dir is not None:
         metadata = {
