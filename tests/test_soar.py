@@ -456,6 +456,9 @@ def test_invalid_config_values_name_the_field() -> None:
         tiny_config(hard_set={"scoring": "vibes"})
     with pytest.raises(ConfigError, match=r"evaluation\.pass_at"):
         tiny_config(evaluation={"pass_at": [64]})
+    digits = {"testbed": {"task_options": {"op_chain": {"max_length": 4, "operators": "+-", "filler": "digits"}}}}
+    with pytest.raises(ConfigError, match=r"task_options\.op_chain\.filler.*'digits'"):
+        build_setup(tiny_config(student=digits))
 
 
 # ----- end to end -----

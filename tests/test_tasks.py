@@ -38,6 +38,9 @@ FAMILY_CONFIGS = [
     ("op_chain", {}),
     ("op_chain", {"max_length": 5, "modulus": 7, "seed": 3}),
     ("op_chain", {"operators": "+-"}),
+    ("op_chain", {"max_length": 6, "operators": "+-", "filler": "digits"}),
+    ("op_chain", {"max_length": 6, "filler": "noise", "seed": 2}),
+    ("op_chain", {"max_length": 7, "filler": "mixed", "seed": 1}),
 ]
 
 
@@ -72,9 +75,8 @@ def reference_op_chain(prompt: str, modulus: int) -> tuple[str, int]:
     states = []
     for k in range(0, len(body), 2):
         op, arg = body[k], body[k + 1]
-        if op == ".":
-            assert arg == "."
-            continue
+        if "." in (op, arg):
+            break  # the first pair with a '.' ends the chain; what follows is filler (or 'noise' operations)
         x = int(arg)
         state = {"+": state + x, "-": state - x, "*": state * x}[op] % modulus
         states.append(state)
@@ -102,6 +104,23 @@ def test_op_chain_hand_examples() -> None:
     assert op_chain_demonstration(states) == "7,4,9|9"
     assert reference_op_chain("C3+4*2-5....=", 10) == ("7,4,9|9", 3)
     assert op_chain_states(2, [("*", 3), ("-", 1)], 5) == [1, 0]
+    assert reference_op_chain("C3+4*2-5..-1+7=", 10) == ("7,4,9|9", 3)  # 'noise': what follows '..' is ignored
+    assert reference_op_chain("C3+4*2-5.3.8=", 10) == ("7,4,9|9", 3)  # 'digits'
+    assert reference_op_chain("C3+4*2-5.3-.=", 10) == ("7,4,9|9", 3)  # 'mixed'
+
+
+def test_op_chain_fillers_keep_the_chain_and_the_layout() -> None:
+    """Every filler gives the same chain and answer for the same index; only what follows the chain differs."""
+    tasks = {
+        filler: make_task_family("op_chain", {"max_length": 6, "filler": filler}).generate(4, 11)
+        for filler in ("dots", "digits", "mixed", "noise")
+    }
+    chain = tasks["dots"].prompt[:10]
+    assert tasks["dots"].prompt == chain + "....="
+    assert re.fullmatch(re.escape(chain) + r"(\.\d){2}=", tasks["digits"].prompt)
+    assert re.fullmatch(re.escape(chain) + r"(\.\d|[+*-]\.){2}=", tasks["mixed"].prompt)
+    assert re.fullmatch(re.escape(chain) + r"\.\.([+*-]\d){2}=", tasks["noise"].prompt)
+    assert {t.demonstration for t in tasks.values()} == {tasks["dots"].demonstration}
 
 
 # --- generation properties, for every family and level ---
@@ -234,6 +253,7 @@ def test_wide_addition_beyond_int64() -> None:
         ("op_chain", {"max_level": 9}, "max_level"),
         ("op_chain", {"operators": "/"}, "operators"),
         ("op_chain", {"operators": ""}, "operators"),
+        ("op_chain", {"filler": "stars"}, "filler"),
         ("op_chain", {"seed": -3}, "seed"),
     ],
 )

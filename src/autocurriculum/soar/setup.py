@@ -56,6 +56,11 @@ def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
         raise ConfigError(
             f"student.testbed.tasks: SOAR's teacher writes op_chain questions, got family {family.name!r}"
         )
+    if family.config.filler != "dots":
+        raise ConfigError(
+            f"student.testbed.task_options.op_chain.filler: SOAR's question grammar parses '..' filler only, "
+            f"got {family.config.filler!r}"
+        )
     model, _ = warm_start(testbed, student.sft, progress=progress)
     hard = build_hard_set(model, testbed, config.hard_set, student.seed)
     return SOARSetup(config, testbed, model, hard, QuestionFormat(family.config))

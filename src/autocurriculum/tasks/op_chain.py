@@ -6,6 +6,10 @@ Prompts are padded to a fixed length and the states are written two characters
 apart, so state ``i`` sits at a constant distance from operation ``i`` whatever
 ``i`` and the level are: a model with relative positions can reuse one step for
 every step. Only the final answer (after the last ``|``) is verified.
+
+``filler`` chooses what pads the prompt after the chain (``..`` by default). The other fillers put a chain's
+symbols where the warm start's short chains leave only dots, which changes how far the SFT student extrapolates
+(docs/testbed.md, "What pads the prompt"); they are drawn after the chain, so the chain of an index is the same.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ FILLER = ".."
 SEPARATOR = "|"
 STATE_SEPARATOR = ","
 OPERATORS = "+-*"
+FILLERS = ("dots", "digits", "mixed", "noise")
 
 
 @dataclass
@@ -35,6 +40,13 @@ class OpChainConfig(TaskFamilyConfig):
     max_length: int = option(8, "Most operations in a chain; prompts are padded with '..' to this many pairs.")
     modulus: int = option(10, "Arithmetic is modulo this (2-10, so every state is a single digit).")
     operators: str = option(OPERATORS, "Operators to draw from (a subset of '+-*').")
+    filler: str = option(
+        "dots",
+        "What pads the prompt after the chain. 'dots': '..' pairs. 'digits': '.' and a random digit, so the operand "
+        "slots past the chain hold digits as they do inside it. 'mixed': each spare pair is '.' and a random digit or "
+        "a random operator and '.', so both slots of every pair see a chain's symbols. 'noise': one '..' pair ends "
+        "the chain and random operations fill the rest (one pair longer). SOAR's grammar parses 'dots' only.",
+    )
 
     def level_limit(self) -> int | None:
         return self.max_length
@@ -47,6 +59,7 @@ class OpChainConfig(TaskFamilyConfig):
             "operators",
             f"must be a non-empty subset of {OPERATORS!r}, got {self.operators!r}",
         )
+        require(self.filler in FILLERS, "filler", f"must be one of {FILLERS}, got {self.filler!r}")
         super().validate()
 
 
@@ -89,7 +102,7 @@ class OpChainFamily(TaskFamily):
 
     @property
     def prompt_length(self) -> int:
-        return 2 * self.config.max_length + 3
+        return 2 * (self.config.max_length + (self.config.filler == "noise")) + 3
 
     @property
     def max_demonstration_length(self) -> int:
@@ -103,4 +116,23 @@ class OpChainFamily(TaskFamily):
         steps = [(operators[int(o)], int(d)) for o, d in zip(op_codes, operands, strict=True)]
         states = op_chain_states(start, steps, modulus)
         prompt = op_chain_prompt(start, steps, self.config.max_length)
+        if self.config.filler != "dots":  # drawn after the chain, so 'dots' prompts do not depend on the option
+            prompt = self._refill(prompt, level, rng)
         return prompt, str(states[-1]), op_chain_demonstration(states), {"chain_length": level}
+
+    def _refill(self, prompt: str, level: int, rng: np.random.Generator) -> str:
+        """Replace the '..' pairs after ``level`` operations by the configured filler."""
+        spare, modulus, operators = self.config.max_length - level, self.config.modulus, self.config.operators
+        head, dot = prompt[: 2 + 2 * level], FILLER[0]
+        if self.config.filler == "digits":
+            pairs = [f"{dot}{d}" for d in rng.integers(0, modulus, size=spare)]
+        elif self.config.filler == "mixed":
+            digits, ops, digit_kept = (rng.integers(0, n, size=spare) for n in (modulus, len(operators), 2))
+            pairs = [
+                f"{dot}{d}" if keep else f"{operators[o]}{dot}"
+                for d, o, keep in zip(digits, ops, digit_kept, strict=True)
+            ]
+        else:  # noise: one '..' ends the chain, random operations follow
+            ops, digits = rng.integers(0, len(operators), size=spare), rng.integers(0, modulus, size=spare)
+            pairs = [FILLER] + [f"{operators[o]}{d}" for o, d in zip(ops, digits, strict=True)]
+        return head + "".join(pairs) + "="
