@@ -37,7 +37,7 @@ FILLERS = ("dots", "digits", "mixed", "noise")
 class OpChainConfig(TaskFamilyConfig):
     """Level L = number of operations in the chain."""
 
-    max_length: int = option(8, "Most operations in a chain; prompts are padded with '..' to this many pairs.")
+    max_length: int = option(8, "Most operations in a chain; prompts are padded (see filler) to this many pairs.")
     modulus: int = option(10, "Arithmetic is modulo this (2-10, so every state is a single digit).")
     operators: str = option(OPERATORS, "Operators to draw from (a subset of '+-*').")
     filler: str = option(
@@ -102,7 +102,8 @@ class OpChainFamily(TaskFamily):
 
     @property
     def prompt_length(self) -> int:
-        return 2 * (self.config.max_length + (self.config.filler == "noise")) + 3
+        end_pair = 1 if self.config.filler == "noise" else 0  # 'noise' always ends the chain with one '..'
+        return 2 * (self.config.max_length + end_pair) + 3
 
     @property
     def max_demonstration_length(self) -> int:
