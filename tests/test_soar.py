@@ -459,6 +459,8 @@ def test_invalid_config_values_name_the_field() -> None:
     digits = {"testbed": {"task_options": {"op_chain": {"max_length": 4, "operators": "+-", "filler": "digits"}}}}
     with pytest.raises(ConfigError, match=r"task_options\.op_chain\.filler.*'digits'"):
         build_setup(tiny_config(student=digits))
+    with pytest.raises(ConfigError, match=r"^filler: .*'mixed'"):
+        QuestionFormat(OpChainConfig(max_length=4, filler="mixed"))
 
 
 # ----- end to end -----

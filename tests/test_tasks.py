@@ -99,6 +99,7 @@ def test_addition_hand_examples() -> None:
 def test_op_chain_hand_examples() -> None:
     steps = [("+", 4), ("*", 2), ("-", 5)]
     assert op_chain_prompt(3, steps, 5) == "C3+4*2-5....="
+    assert op_chain_prompt(3, steps, 5, padding=[".1", "+."]) == "C3+4*2-5.1+.="
     states = op_chain_states(3, steps, 10)
     assert states == [7, 4, 9]  # 3+4=7, 7*2=14->4, 4-5=-1->9
     assert op_chain_demonstration(states) == "7,4,9|9"

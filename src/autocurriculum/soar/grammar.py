@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autocurriculum.core import Task
+from autocurriculum.core.config import require
 from autocurriculum.soar.config import GrammarConfig
 from autocurriculum.tasks.op_chain import (
     FILLER,
@@ -72,6 +73,9 @@ class QuestionFormat:
     """The format filter for one student family: which questions are well-formed, which answers parse."""
 
     def __init__(self, family: OpChainConfig) -> None:
+        require(
+            family.filler == "dots", "filler", f"SOAR's question grammar parses '..' filler only, got {family.filler!r}"
+        )
         self.max_length = family.max_length
         self.modulus = family.modulus
         digit = f"[0-{family.modulus - 1}]"

@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass
 
 from autocurriculum.core import ConfigError
+from autocurriculum.core.config import config_section
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.soar.config import SOARConfig
@@ -56,11 +57,8 @@ def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
         raise ConfigError(
             f"student.testbed.tasks: SOAR's teacher writes op_chain questions, got family {family.name!r}"
         )
-    if family.config.filler != "dots":
-        raise ConfigError(
-            f"student.testbed.task_options.op_chain.filler: SOAR's question grammar parses '..' filler only, "
-            f"got {family.config.filler!r}"
-        )
+    with config_section(f"student.testbed.task_options.{family.name}"):  # before the warm start, which takes minutes
+        question_format = QuestionFormat(family.config)
     model, _ = warm_start(testbed, student.sft, progress=progress)
     hard = build_hard_set(model, testbed, config.hard_set, student.seed)
-    return SOARSetup(config, testbed, model, hard, QuestionFormat(family.config))
+    return SOARSetup(config, testbed, model, hard, question_format)

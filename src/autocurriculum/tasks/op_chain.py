@@ -82,10 +82,13 @@ def op_chain_states(start: int, steps: Sequence[tuple[str, int]], modulus: int) 
     return states
 
 
-def op_chain_prompt(start: int, steps: Sequence[tuple[str, int]], max_length: int) -> str:
-    """``C`` + start + operation pairs + ``..`` filler up to ``max_length`` pairs + ``=``."""
+def op_chain_prompt(
+    start: int, steps: Sequence[tuple[str, int]], max_length: int, padding: Sequence[str] | None = None
+) -> str:
+    """``C`` + start + operation pairs + ``padding`` (default: ``..`` pairs up to ``max_length``) + ``=``."""
     body = "".join(f"{operator}{operand}" for operator, operand in steps)
-    return f"{PREFIX}{start}{body}{FILLER * (max_length - len(steps))}="
+    pad = FILLER * (max_length - len(steps)) if padding is None else "".join(padding)
+    return f"{PREFIX}{start}{body}{pad}="
 
 
 def op_chain_demonstration(states: Sequence[int]) -> str:
@@ -116,15 +119,15 @@ class OpChainFamily(TaskFamily):
         operands = rng.integers(0, modulus, size=level)
         steps = [(operators[int(o)], int(d)) for o, d in zip(op_codes, operands, strict=True)]
         states = op_chain_states(start, steps, modulus)
-        prompt = op_chain_prompt(start, steps, self.config.max_length)
-        if self.config.filler != "dots":  # drawn after the chain, so 'dots' prompts do not depend on the option
-            prompt = self._refill(prompt, level, rng)
+        # the padding is drawn after the chain, so a chain does not depend on the filler ('dots' draws nothing)
+        padding = None if self.config.filler == "dots" else self._padding(level, rng)
+        prompt = op_chain_prompt(start, steps, self.config.max_length, padding)
         return prompt, str(states[-1]), op_chain_demonstration(states), {"chain_length": level}
 
-    def _refill(self, prompt: str, level: int, rng: np.random.Generator) -> str:
-        """Replace the '..' pairs after ``level`` operations by the configured filler."""
+    def _padding(self, level: int, rng: np.random.Generator) -> list[str]:
+        """The pairs of a 'digits', 'mixed' or 'noise' filler after ``level`` operations."""
         spare, modulus, operators = self.config.max_length - level, self.config.modulus, self.config.operators
-        head, dot = prompt[: 2 + 2 * level], FILLER[0]
+        dot = FILLER[0]
         if self.config.filler == "digits":
             pairs = [f"{dot}{d}" for d in rng.integers(0, modulus, size=spare)]
         elif self.config.filler == "mixed":
@@ -136,4 +139,4 @@ class OpChainFamily(TaskFamily):
         else:  # noise: one '..' ends the chain, random operations follow
             ops, digits = rng.integers(0, len(operators), size=spare), rng.integers(0, modulus, size=spare)
             pairs = [FILLER] + [f"{operators[o]}{d}" for o, d in zip(ops, digits, strict=True)]
-        return head + "".join(pairs) + "="
+        return pairs
