@@ -35,7 +35,10 @@ def main() -> None:
     args = parser.parse_args()
 
     rl = {k: v for k, v in {"oracle_samples": args.oracle_samples, "rollouts": args.rollouts}.items() if v is not None}
-    config = build_config(ExperimentConfig, {"testbed": {"torch_threads": 1, "pass_rate_samples": 0}, "rl": rl})
+    # the `dots` testbed (the default until session 13), on which docs/testbed.md's stall was measured
+    dots = {"op_chain": {"max_length": 10, "operators": "+-"}}
+    testbed_values = {"torch_threads": 1, "pass_rate_samples": 0, "task_options": dots}
+    config = build_config(ExperimentConfig, {"testbed": testbed_values, "rl": rl})
     options = {"target": args.target} if args.target is not None else {}
     label = args.strategy if not options else f"{args.strategy}-variant"
     strategy_options = {label: {"strategy": args.strategy, **options}} if options else {}

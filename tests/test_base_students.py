@@ -13,6 +13,7 @@ from autocurriculum.core import build_config, merge_values
 from autocurriculum.experiments import ExperimentConfig, Testbed
 from autocurriculum.experiments.presets import TINY as PRESET_TINY
 from autocurriculum.experiments.warm_start import BASE_STUDENTS, warm_start, warm_start_filename
+from autocurriculum.soar.config import DOTS_OP_CHAIN
 from autocurriculum.trainers import load_model, save_model
 from autocurriculum.trainers.threads import torch_threads
 
@@ -36,6 +37,19 @@ def test_every_shipped_seed_has_the_default_testbeds_student(seed: int) -> None:
     with torch_threads(1):  # the compare default: one thread per warm start, as they were trained
         name = warm_start_filename(testbed, config.sft)
     assert (BASE_STUDENTS / name).exists(), f"{name} is missing from {BASE_STUDENTS}: regenerate it (README there)"
+
+
+@pytest.mark.parametrize("seed", SHIPPED_SEEDS)
+def test_every_shipped_seed_has_the_dots_testbeds_student_too(seed: int) -> None:
+    """SOAR teaches op_chain padded with '..', and the benchmarks measured on it before digits became the default
+    pin it (benchmarks/ten_seeds.yaml and others): their students ship beside the default's."""
+    values = {"testbed": {"task_options": {"op_chain": dict(DOTS_OP_CHAIN)}}}
+    config = build_config(ExperimentConfig, values)
+    testbed = Testbed.from_config(config, seed)
+    assert testbed.families[0].config.filler == "dots"
+    with torch_threads(1):
+        name = warm_start_filename(testbed, config.sft)
+    assert (BASE_STUDENTS / name).exists(), f"{name} (dots) is missing from {BASE_STUDENTS}"
 
 
 def test_the_shipped_students_are_the_converged_students_their_metadata_records() -> None:

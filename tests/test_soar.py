@@ -13,13 +13,16 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+import yaml
 from typer.testing import CliRunner
 
 from autocurriculum.cli import app
 from autocurriculum.core import ConfigError, derive_seed, make_curriculum, merge_values
+from autocurriculum.experiments.config import TestbedConfig
 from autocurriculum.experiments.warm_start import WarmStartNotConverged
 from autocurriculum.soar import SOARConfig, SOARLoop, TeacherWroteNothing, build_setup, promoted_pool
 from autocurriculum.soar import loop as loop_module
+from autocurriculum.soar.config import DOTS_OP_CHAIN
 from autocurriculum.soar.evaluation import corrupt_answers
 from autocurriculum.soar.grammar import QuestionFormat, grammar_question, pretraining_corpus
 from autocurriculum.soar.hard_set import build_hard_set, fail_at_k, hard_candidates
@@ -461,6 +464,23 @@ def test_invalid_config_values_name_the_field() -> None:
         build_setup(tiny_config(student=digits))
     with pytest.raises(ConfigError, match=r"^filler: .*'mixed'"):
         QuestionFormat(OpChainConfig(max_length=4, filler="mixed"))
+
+
+def test_the_student_keeps_the_dots_filler_when_the_testbed_pads_with_digits() -> None:
+    """The testbed's default pads op_chain with digits, which the question grammar cannot parse: SOAR's student
+    keeps '..' however its testbed section is given, and takes the shipped dots base student."""
+    assert TestbedConfig().task_options["op_chain"]["filler"] == "digits"
+    for values in ({}, {"student": {"testbed": {"workers": 2}}}):
+        assert SOARConfig.from_values(values).student.testbed.task_options == {"op_chain": dict(DOTS_OP_CHAIN)}
+    assert SOARConfig().student.testbed.task_options == {"op_chain": dict(DOTS_OP_CHAIN)}
+    shortened = SOARConfig.from_values({"student": {"testbed": {"task_options": {"op_chain": {"max_length": 6}}}}})
+    assert shortened.student.testbed.task_options["op_chain"] == {"max_length": 6, "operators": "+-"}
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "benchmarks").glob("soar_*.yaml")))
+def test_soar_benchmark_configs_build_on_the_dots_student(path: Path) -> None:
+    config = SOARConfig.from_values(yaml.safe_load(path.read_text()), source=path.name)
+    assert config.student.testbed.task_options["op_chain"].get("filler", "dots") == "dots"
 
 
 # ----- end to end -----

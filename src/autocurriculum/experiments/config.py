@@ -62,9 +62,9 @@ class TestbedConfig:
 
     tasks: list[str] = option(["op_chain"], "Task families in the training mix (see `autocurriculum tasks`).")
     task_options: dict[str, Any] = option(
-        {"op_chain": {"max_length": 10, "operators": "+-"}},
+        {"op_chain": {"max_length": 10, "operators": "+-", "filler": "digits"}},
         "Per-family config overrides, e.g. {addition: {width: 5}}. The default op_chain (chains of 1-10 '+'/'-' "
-        "steps mod 10) is the calibrated testbed: see docs/testbed.md.",
+        "steps mod 10, padded with '.'+digit pairs) is the calibrated testbed: see docs/testbed.md.",
     )
     pool: str = option(
         "fixed",

@@ -16,7 +16,7 @@ student; where a value is scaled, its help says what the paper used.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autocurriculum.core import build_config, config_section, merge_values, option, require
@@ -27,6 +27,10 @@ from autocurriculum.experiments.config import (
     testbed_trainer_section,
 )
 from autocurriculum.trainers import GRPOConfig, SFTConfig, TinyGPTConfig
+
+# The op_chain SOAR teaches: the testbed's chains, padded with '..' (the family's own default filler), spelled
+# exactly as the shipped dots base students were keyed, so the student's warm start is one of them.
+DOTS_OP_CHAIN: Mapping[str, Any] = {"max_length": 10, "operators": "+-"}
 
 REWARDS = ("grounded", "intrinsic")
 REWARD_METRICS = ("greedy", "sampled")
@@ -42,7 +46,13 @@ class StudentConfig:
         "Seed of the base model (the student's warm start) and of its fail@K hard set. Every teacher seed teaches "
         "this same student, as the paper's teacher seeds share one base model.",
     )
-    testbed: TestbedConfig = option(TestbedConfig, "Task family, device and warm-start cache of the testbed.")
+    testbed: TestbedConfig = field(
+        default_factory=lambda: TestbedConfig(task_options={"op_chain": dict(DOTS_OP_CHAIN)}),
+        metadata={
+            "help": "Task family, device and warm-start cache of the testbed. op_chain keeps the '..' filler "
+            "(the testbed's default pads with digits), which the question grammar parses."
+        },
+    )
     warm_start: WarmStartConfig = option(WarmStartConfig, "Demonstrations and steps of the SFT warm start.")
     model: TinyGPTConfig = testbed_trainer_section(
         "model", "The student (TinyGPTConfig); vocab_size and max_seq_len are derived by the testbed."
@@ -297,10 +307,11 @@ class SOARConfig:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any] | None = None, source: str = "soar config") -> SOARConfig:
-        """Build from a mapping (YAML/JSON); trainer sections start from the testbed's calibrated values."""
-        defaults = {
-            "student": {name: dict(TESTBED_TRAINER_DEFAULTS[name]) for name in ("model", "sft", "grpo")},
-        }
+        """Build from a mapping (YAML/JSON); trainer sections start from the testbed's calibrated values and
+        op_chain from ``DOTS_OP_CHAIN``."""
+        student = {name: dict(TESTBED_TRAINER_DEFAULTS[name]) for name in ("model", "sft", "grpo")}
+        student["testbed"] = {"task_options": {"op_chain": dict(DOTS_OP_CHAIN)}}
+        defaults = {"student": student}
         return build_config(cls, merge_values(defaults, values or {}), source=source)
 
 
