@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from autocurriculum.cli import app
 from autocurriculum.core import ConfigError, derive_seed, make_curriculum, merge_values
 from autocurriculum.experiments.config import TestbedConfig
-from autocurriculum.experiments.warm_start import WarmStartNotConverged
+from autocurriculum.experiments.testbed import Testbed
+from autocurriculum.experiments.warm_start import BASE_STUDENTS, WarmStartNotConverged, warm_start_filename
 from autocurriculum.soar import SOARConfig, SOARLoop, TeacherWroteNothing, build_setup, promoted_pool
 from autocurriculum.soar import loop as loop_module
 from autocurriculum.soar.config import DOTS_OP_CHAIN
@@ -42,6 +43,7 @@ from autocurriculum.soar.teacher import CallableQuestionTeacher, TinyQuestionTea
 from autocurriculum.tasks.base import score_completion
 from autocurriculum.tasks.datasets import pool_records
 from autocurriculum.tasks.op_chain import OpChainConfig
+from autocurriculum.trainers.threads import torch_threads
 
 cli = CliRunner()
 
@@ -475,6 +477,10 @@ def test_the_student_keeps_the_dots_filler_when_the_testbed_pads_with_digits() -
     assert SOARConfig().student.testbed.task_options == {"op_chain": dict(DOTS_OP_CHAIN)}
     shortened = SOARConfig.from_values({"student": {"testbed": {"task_options": {"op_chain": {"max_length": 6}}}}})
     assert shortened.student.testbed.task_options["op_chain"] == {"max_length": 6, "operators": "+-"}
+    student = SOARConfig.from_values({}).student
+    testbed = Testbed(student.testbed, student.seed, model=student.model, warm_start=student.warm_start)
+    with torch_threads(1):
+        assert (BASE_STUDENTS / warm_start_filename(testbed, student.sft)).exists()
 
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "benchmarks").glob("soar_*.yaml")))

@@ -39,7 +39,7 @@ SCORINGS = ("trace", "final")
 
 @dataclass
 class StudentConfig:
-    """The student SOAR teaches: the calibrated testbed student (docs/testbed.md), warm-started on levels 1-4."""
+    """The student SOAR teaches: the testbed student on `dots` op_chain (docs/testbed.md), warmed up on levels 1-4."""
 
     seed: int = option(
         0,
