@@ -321,6 +321,12 @@ with open(os.path.join(out, f"rank-{rank}.json"), "w") as f:
         "state": state_to_json(trainer.curriculum.state_dict()),
         "logs": [e for e in trainer.state.log_history if "curriculum/groups_seen" in e],
     }, f)
+# Tear gloo down explicitly: left to interpreter exit, its threads can abort a rank ("terminate called without an
+# active exception", exit -6) after all the work is done.
+import torch.distributed as dist
+if dist.is_initialized():
+    dist.barrier()
+    dist.destroy_process_group()
 """
 
 
