@@ -41,6 +41,7 @@ FAMILY_CONFIGS = [
     ("op_chain", {"max_length": 6, "operators": "+-", "filler": "digits"}),
     ("op_chain", {"max_length": 6, "filler": "noise", "seed": 2}),
     ("op_chain", {"max_length": 7, "filler": "mixed", "seed": 1}),
+    ("op_chain", {"max_length": 7, "filler": "mixed", "mixed_operator_one_in": 4, "seed": 3}),
 ]
 
 
@@ -122,6 +123,30 @@ def test_op_chain_fillers_keep_the_chain_and_the_layout() -> None:
     assert re.fullmatch(re.escape(chain) + r"(\.\d|[+*-]\.){2}=", tasks["mixed"].prompt)
     assert re.fullmatch(re.escape(chain) + r"\.\.([+*-]\d){2}=", tasks["noise"].prompt)
     assert {t.demonstration for t in tasks.values()} == {tasks["dots"].demonstration}
+
+
+def test_mixed_filler_operator_share() -> None:
+    """``mixed_operator_one_in`` sets the chance of an operator pair: 1 gives only operator pairs, 2 is 'mixed' as
+    first screened (same prompts as before the option existed), 8 lies near 'digits'."""
+
+    def family(one_in: int) -> TaskFamily:
+        options = {"max_length": 10, "operators": "+-", "filler": "mixed", "mixed_operator_one_in": one_in, "seed": 1}
+        return make_task_family("op_chain", options)
+
+    # prompts of the session-12 screen, written down before the option existed
+    assert family(2).generate(1, 0).prompt == "C4-7+..8.4-..2.9+..2.4="
+    assert family(2).generate(4, 2).prompt == "C3+9-9-1+6.2+..5-.-.-.="
+
+    def operator_share(one_in: int) -> float:
+        pairs = [p.prompt[4:-1] for p in (family(one_in).generate(1, i) for i in range(400))]  # 9 spare pairs each
+        spare = [pair[k : k + 2] for pair in pairs for k in range(0, len(pair), 2)]
+        return sum(p[0] in "+-" for p in spare) / len(spare)
+
+    assert operator_share(1) == 1.0
+    assert 0.45 < operator_share(2) < 0.55
+    assert 0.09 < operator_share(8) < 0.16
+    with pytest.raises(ConfigError, match="mixed_operator_one_in"):
+        family(0)
 
 
 # --- generation properties, for every family and level ---

@@ -47,6 +47,11 @@ class OpChainConfig(TaskFamilyConfig):
         "a random operator and '.', so both slots of every pair see a chain's symbols. 'noise': one '..' pair ends "
         "the chain and random operations fill the rest (one pair longer). SOAR's grammar parses 'dots' only.",
     )
+    mixed_operator_one_in: int = option(
+        2,
+        "For filler 'mixed': a spare pair is a random operator and '.' with chance 1/this, else '.' and a random "
+        "digit. 2 (half and half) is 'mixed' as first screened; larger values lie between 'mixed' and 'digits'.",
+    )
 
     def level_limit(self) -> int | None:
         return self.max_length
@@ -60,6 +65,11 @@ class OpChainConfig(TaskFamilyConfig):
             f"must be a non-empty subset of {OPERATORS!r}, got {self.operators!r}",
         )
         require(self.filler in FILLERS, "filler", f"must be one of {FILLERS}, got {self.filler!r}")
+        require(
+            self.mixed_operator_one_in >= 1,
+            "mixed_operator_one_in",
+            f"must be >= 1 (an operator pair with chance 1/this), got {self.mixed_operator_one_in}",
+        )
         super().validate()
 
 
@@ -131,10 +141,11 @@ class OpChainFamily(TaskFamily):
         if self.config.filler == "digits":
             pairs = [f"{dot}{d}" for d in rng.integers(0, modulus, size=spare)]
         elif self.config.filler == "mixed":
-            digits, ops, digit_kept = (rng.integers(0, n, size=spare) for n in (modulus, len(operators), 2))
+            one_in = self.config.mixed_operator_one_in
+            digits, ops, draws = (rng.integers(0, n, size=spare) for n in (modulus, len(operators), one_in))
             pairs = [
-                f"{dot}{d}" if keep else f"{operators[o]}{dot}"
-                for d, o, keep in zip(digits, ops, digit_kept, strict=True)
+                f"{operators[o]}{dot}" if draw == 0 else f"{dot}{d}"
+                for d, o, draw in zip(digits, ops, draws, strict=True)
             ]
         else:  # noise: one '..' ends the chain, random operations follow
             ops, digits = rng.integers(0, len(operators), size=spare), rng.integers(0, modulus, size=spare)
