@@ -34,7 +34,10 @@ def main() -> None:
     parser.add_argument("--rollouts", type=int, default=None, help="rollout budget (default: the benchmark's)")
     args = parser.parse_args()
 
-    rl = {k: v for k, v in {"oracle_samples": args.oracle_samples, "rollouts": args.rollouts}.items() if v is not None}
+    overrides = {"oracle_samples": args.oracle_samples, "rollouts": args.rollouts}
+    # the budget and batch shape the stall was measured at (the defaults until session 15)
+    rl = {"rollouts": 51_200, "prompts_per_step": 16, "eval_every": 6_400}
+    rl.update({k: v for k, v in overrides.items() if v is not None})
     # the `dots` testbed (the default until session 13), on which docs/testbed.md's stall was measured
     dots = {"op_chain": {"max_length": 10, "operators": "+-"}}
     testbed_values = {"torch_threads": 1, "pass_rate_samples": 0, "task_options": dots}

@@ -39,17 +39,22 @@ def test_every_shipped_seed_has_the_default_testbeds_student(seed: int) -> None:
     assert (BASE_STUDENTS / name).exists(), f"{name} is missing from {BASE_STUDENTS}: regenerate it (README there)"
 
 
+# Earlier defaults whose students still ship: SOAR teaches op_chain padded with '..' (dots, the default until session
+# 13), and the benchmarks measured on dots or on digits (the default in sessions 13-14) pin theirs
+# (benchmarks/ten_seeds.yaml, ten_seeds_digits.yaml and others).
+PINNED_TESTBEDS = {"dots": dict(DOTS_OP_CHAIN), "digits": {"max_length": 10, "operators": "+-", "filler": "digits"}}
+
+
+@pytest.mark.parametrize("filler", sorted(PINNED_TESTBEDS))
 @pytest.mark.parametrize("seed", SHIPPED_SEEDS)
-def test_every_shipped_seed_has_the_dots_testbeds_student_too(seed: int) -> None:
-    """SOAR teaches op_chain padded with '..', and the benchmarks measured on it before digits became the default
-    pin it (benchmarks/ten_seeds.yaml and others): their students ship beside the default's."""
-    values = {"testbed": {"task_options": {"op_chain": dict(DOTS_OP_CHAIN)}}}
+def test_every_shipped_seed_has_the_pinned_testbeds_students_too(seed: int, filler: str) -> None:
+    values = {"testbed": {"task_options": {"op_chain": PINNED_TESTBEDS[filler]}}}
     config = build_config(ExperimentConfig, values)
     testbed = Testbed.from_config(config, seed)
-    assert testbed.families[0].config.filler == "dots"
+    assert testbed.families[0].config.filler == filler
     with torch_threads(1):
         name = warm_start_filename(testbed, config.sft)
-    assert (BASE_STUDENTS / name).exists(), f"{name} (dots) is missing from {BASE_STUDENTS}"
+    assert (BASE_STUDENTS / name).exists(), f"{name} ({filler}) is missing from {BASE_STUDENTS}"
 
 
 def test_the_shipped_students_are_the_converged_students_their_metadata_records() -> None:

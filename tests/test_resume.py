@@ -359,6 +359,11 @@ def test_compare_resume_skips_finished_runs_and_only_reports_a_finished_comparis
             assert without_timings(jsonl(out / name)) == without_timings(jsonl(tmp_path / "reference" / name))
         meta = [json.loads((d / "summary.json").read_text())["meta"] for d in (out, tmp_path / "reference")]
         assert meta[0]["student_sha256"] == meta[1]["student_sha256"]
+        # the resumed report does not pass off the last invocation's wall time as the comparison's
+        assert meta[0]["resumed"] and not meta[1]["resumed"]
+        assert meta[0]["run_seconds_total"] > 0
+        assert "Resumed from checkpoints" in (out / "report.md").read_text()
+        assert "Resumed" not in (tmp_path / "reference" / "report.md").read_text()
         # --resume on a finished comparison reports it; nothing runs, nothing is written
         written = {p: p.stat().st_mtime_ns for p in out.iterdir()}
         calls["n"] = 0

@@ -150,6 +150,9 @@ def run_comparison(
         summary = summarize(results)
         wall = time.perf_counter() - start
         meta = _meta(config, setups, wall)
+        # a resumed comparison's wall time covers only this invocation; the summed run times cover all of them
+        meta["resumed"] = resume
+        meta["run_seconds_total"] = sum(r.wall_seconds for r in results)
         meta["student_sha256"] = {
             str(seed): {r.strategy: r.student_sha256 for r in results if r.seed == seed} for seed in config.seeds
         }

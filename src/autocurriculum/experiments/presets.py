@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-# One seed and four strategies on the calibrated testbed at 25,600 rollouts, two runs at a time with one torch
-# thread each. The student is seed 0's shipped base student (experiments/base_students/), so no warm start is
-# trained: every machine starts the demo from the same weights.
-# Strategies: uniform, pcl (among the best practical ones of `make benchmark`), MoPPS-style Thompson sampling and
-# the oracle. docs/testbed.md has the measured time.
+# One seed and four strategies on the calibrated testbed at 25,600 rollouts (4 prompts x 8 rollouts per GRPO step,
+# the testbed's defaults), two runs at a time with one torch thread each. The student is seed 0's shipped base
+# student (experiments/base_students/), so no warm start is trained: every machine starts the demo from the same
+# weights. Strategies: uniform, the two practical strategies with the best medians over the 10 seeds of
+# benchmarks/ten_seeds_default.yaml (pcl, a learned value model; adarft, a moving difficulty target) and the oracle.
+# docs/testbed.md has the measured time.
 DEMO: dict[str, Any] = {
-    "strategies": ["uniform", "thompson", "pcl", "oracle"],
+    "strategies": ["uniform", "pcl", "adarft", "oracle"],
     "seeds": [0],
     "testbed": {"workers": 2, "torch_threads": 1},
     "rl": {"rollouts": 25_600},

@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # headless: the testbed machines have no display
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.experiments.runner import RunResult
@@ -197,8 +198,13 @@ def plot_leaderboard(summary: dict[str, Any], path: Path, baseline: str = "unifo
     ax.axvline(0.5, color="tab:green", lw=1, ls=":")
     ax.set_yticks(range(len(shown)), [n for n, _ in reversed(shown)])
     ax.set_xscale("log")
+    # plain ticks: matplotlib's minor log labels (2x10^-1, 3x10^-1, ...) overlap at this width
+    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(f"rollouts needed to reach {baseline}'s accuracies, x {baseline} (log; < 1 is faster)")
-    ax.set_title(f"Leaderboard: median, 95% CI over seeds, seeds as dots ({baseline} = 1; oracle in red)")
+    ax.set_title(f"Leaderboard: median, 95% CI over seeds, seeds as dots\n({baseline} = 1; oracle in red)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -361,7 +367,12 @@ def _setup_sentence(meta: dict[str, Any]) -> str:
         parts.append(f"Tasks: {', '.join(meta['tasks'])} ({meta.get('pool', 'fixed')} pool).")
     if "warmup_max_level" in meta:
         parts.append(f"Warm start on levels 1..{meta['warmup_max_level']}.")
-    if "wall_seconds" in meta:
+    if meta.get("resumed"):
+        parts.append(
+            f"Resumed from checkpoints: wall time of the last invocation {meta['wall_seconds']:.0f} s; "
+            f"the runs took {meta['run_seconds_total']:,.0f} s in all ({meta['workers']} workers)."
+        )
+    elif "wall_seconds" in meta:
         parts.append(f"Wall time: {meta['wall_seconds']:.0f} s.")
     return " ".join(parts)
 
