@@ -100,8 +100,8 @@ benchmark-oracle-stall: setup
 	$(BIN)/python benchmarks/oracle_stall.py --strategy oracle --seed 0 $(ARGS) | tee runs/oracle-stall/oracle.jsonl
 	$(BIN)/python benchmarks/oracle_stall.py --strategy oracle --target 0.25 --seed 0 $(ARGS) | tee runs/oracle-stall/oracle-target-0.25.jsonl
 
-# Issue 4: goldilocks (each feature type), pcl, thompson and uniform on a streaming pool, 3 seeds, `digits`
-# (benchmarks/streaming_dots.yaml: the same on `dots`).
+# Issue 4: goldilocks (each feature type), pcl, thompson and uniform on a streaming pool, 3 seeds, the default
+# testbed (benchmarks/streaming_digits.yaml and streaming_dots.yaml: the same on the earlier testbeds).
 benchmark-streaming: setup
 	$(BIN)/autocurriculum compare --config benchmarks/streaming.yaml --out runs/benchmark-streaming $(ARGS)
 

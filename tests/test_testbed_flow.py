@@ -419,7 +419,13 @@ def test_warm_up_accuracy_scores_unseen_prompts_of_the_demonstrated_levels(
 
 
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
-STREAMING_BENCHMARKS = {"learned_teachers.yaml", "streaming.yaml", "streaming_dots.yaml", "leaderboard_streaming.yaml"}
+STREAMING_BENCHMARKS = {
+    "learned_teachers.yaml",
+    "streaming.yaml",
+    "streaming_digits.yaml",
+    "streaming_dots.yaml",
+    "leaderboard_streaming.yaml",
+}
 # The selection benchmarks (the soar_*.yaml configs are SOAR's, tested in test_soar.py).
 SELECTION_BENCHMARKS = sorted(p.name for p in BENCHMARKS.glob("*.yaml") if not p.name.startswith("soar_"))
 
