@@ -425,6 +425,7 @@ STREAMING_BENCHMARKS = {
     "streaming_digits.yaml",
     "streaming_dots.yaml",
     "leaderboard_streaming.yaml",
+    "pcl_explore_streaming.yaml",
 }
 # The selection benchmarks (the soar_*.yaml configs are SOAR's, tested in test_soar.py).
 SELECTION_BENCHMARKS = sorted(p.name for p in BENCHMARKS.glob("*.yaml") if not p.name.startswith("soar_"))
