@@ -343,6 +343,26 @@ def test_headline_for_slower_unresolved_and_censored_strategies() -> None:
     assert one_seed[0].endswith("(1 seed)") and one_seed[1].endswith("(1 seed, no interval)")
 
 
+def test_headline_names_the_seeds_that_ended_below_their_own_peak() -> None:
+    # seed 1 climbs with uniform, then loses 0.2 in its last evaluations: fast on the way up, forgotten at the end
+    forgets = [*UNIFORM[:-2], UNIFORM[-3] - 0.15, UNIFORM[-3] - 0.25]
+    runs = [make_run("uniform", seed, UNIFORM) for seed in range(3)]
+    runs += [make_run("pcl", seed, forgets if seed == 1 else UNIFORM) for seed in range(3)]
+    summary = summarize(runs)
+    drops = summary["pcl"]["drop_from_peak"]["per_seed"]
+    assert drops[0] == pytest.approx(0.0) and drops[2] == pytest.approx(0.0)
+    # smoothed peak (mean of three evaluations around the best) minus the smoothed end (mean of the last two)
+    peak = max(np.convolve(forgets, np.ones(3) / 3, mode="valid"))
+    assert drops[1] == pytest.approx(peak - (forgets[-1] + forgets[-2]) / 2)
+    lines = dict(zip(["uniform", "pcl"], headline_lines(summary), strict=True))
+    assert f"it ended below its own peak (seed 1: -{drops[1]:.2f})" in lines["pcl"]
+    assert "below its own peak" not in lines["uniform"]
+    # noise-sized dips are not called forgetting
+    wobbly = [*UNIFORM[:-1], UNIFORM[-1] - 0.05]
+    quiet = summarize([make_run("uniform", 0, UNIFORM), make_run("pcl", 0, wobbly)])
+    assert "below its own peak" not in headline_lines(quiet)[1]
+
+
 # --- plots and report -------------------------------------------------------------------------------------------------
 
 HISTOGRAM = {

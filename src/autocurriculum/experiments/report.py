@@ -17,7 +17,13 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.experiments.runner import RunResult
-from autocurriculum.experiments.speedup import MIN_IMPROVEMENT, SMOOTHING_WINDOW, TARGET_POINTS, headline_lines
+from autocurriculum.experiments.speedup import (
+    FORGETTING_DROP,
+    MIN_IMPROVEMENT,
+    SMOOTHING_WINDOW,
+    TARGET_POINTS,
+    headline_lines,
+)
 
 COLORS = {"uniform": "#555555", "oracle": "#000000"}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -401,7 +407,9 @@ def write_report(out_dir: Path, summary: dict[str, Any], meta: dict[str, Any]) -
         f"chance; the final accuracy is the mean of the last two), crossings are interpolated between evaluations, "
         f"and a target a strategy never reaches counts at its full budget. When uniform improves by less than "
         f"{MIN_IMPROVEMENT} there is nothing to speed up and no ratio is given. *AUC* is the area under the "
-        f"accuracy–rollouts curve divided by the budget, the mean held-out accuracy over training. Accuracies are "
+        f"accuracy–rollouts curve divided by the budget, the mean held-out accuracy over training. A run whose "
+        f"smoothed curve ends {FORGETTING_DROP} or more below its own peak is named in the lines above (forgetting, "
+        f"which the ratio, read on the way up, does not show; `drop_from_peak` in summary.json). Accuracies are "
         f"medians over seeds with [min, max]; ratios and AUC differences are medians with a 95% percentile bootstrap "
         f"CI over seeds.",
         "",

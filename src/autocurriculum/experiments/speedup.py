@@ -20,6 +20,9 @@ from autocurriculum.core.errors import InvalidArgumentError
 SMOOTHING_WINDOW = 3
 TARGET_POINTS = 10
 MIN_IMPROVEMENT = 0.01
+# A run that ends this far below its own best (both smoothed) has forgotten part of what it learnt: the rollout
+# ratio, read on the way up, cannot show it, so the headline says it (ten times the noise between evaluations).
+FORGETTING_DROP = 0.10
 NO_IMPROVEMENT = "no improvement to speed up"
 UPPER_BOUND_LABEL = "upper bound, not a method: its pass-rate measurements are not charged"
 
@@ -48,6 +51,15 @@ def smooth_accuracy(accuracy: Sequence[float] | np.ndarray, window: int = SMOOTH
     if values.size:
         smoothed[0] = values[0]
     return smoothed
+
+
+def drop_from_peak(evals: Sequence[dict[str, Any]], key: str = "overall") -> float:
+    """How far the smoothed curve ends below its own highest point (0 for a curve that ends at its best)."""
+    _, accuracy = accuracy_curve(evals, key)
+    if accuracy.size == 0:
+        return 0.0
+    smoothed = smooth_accuracy(accuracy)
+    return float(smoothed.max() - smoothed[-1])
 
 
 def first_reach(rollouts: np.ndarray, accuracy: np.ndarray, target: float) -> float | None:
@@ -187,7 +199,18 @@ def _baseline_line(name: str, entry: dict[str, Any]) -> str:
     line = f"{name}: held-out accuracy {initial:.3f} → {final:.3f} in {rollouts:,.0f} rollouts ({_seeds_note(seeds)})"
     if speed.get("reason"):
         line += f"; no speedup defined at some seeds ({speed['reason']})"
-    return line
+    return line + _forgetting_note(entry)
+
+
+def _forgetting_note(entry: dict[str, Any]) -> str:
+    """'' unless some seed ended at least FORGETTING_DROP below its own peak; then which seeds and by how much."""
+    drops = (entry.get("drop_from_peak") or {}).get("per_seed", [])
+    seeds = entry.get("seeds", [])
+    forgot = [(seed, drop) for seed, drop in zip(seeds, drops, strict=False) if drop >= FORGETTING_DROP]
+    if not forgot:
+        return ""
+    where = ", ".join(f"seed {seed}: -{drop:.2f}" for seed, drop in forgot)
+    return f"; it ended below its own peak ({where}): it forgot part of what it learnt (see the per-level plot)"
 
 
 def _strategy_line(name: str, entry: dict[str, Any], baseline: str) -> str:
@@ -219,7 +242,7 @@ def _strategy_line(name: str, entry: dict[str, Any], baseline: str) -> str:
     missing = len(entry.get("seeds", [])) - count
     if missing > 0 and speed.get("reason"):
         line += f"; {missing} seed(s) left out: {speed['reason']}"
-    return line
+    return line + _forgetting_note(entry)
 
 
 def headline_lines(summary: dict[str, Any], baseline: str = "uniform") -> list[str]:

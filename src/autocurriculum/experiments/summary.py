@@ -13,6 +13,7 @@ from autocurriculum.experiments.speedup import (
     MIN_IMPROVEMENT,
     PairedSpeedup,
     accuracy_curve,
+    drop_from_peak,
     first_reach,
     normalized_auc,
     paired_speedup,
@@ -155,6 +156,7 @@ def summarize(
         summary[name] = {
             "initial_accuracy": spread([r.evals[0]["overall"] for r in runs]),
             "final_accuracy": spread([r.final_accuracy for r in runs]),
+            "drop_from_peak": spread([drop_from_peak(r.evals) for r in runs]),
             "rollouts": spread([r.rollouts for r in runs]),
             "completion_tokens": spread([r.completion_tokens for r in runs]),
             "speedup_vs_uniform": _speedup_entry(seeds, pairs, no_pair, resamples),
