@@ -65,7 +65,7 @@ def _split(text: str) -> list[str]:
 def demo(
     out: OutOption = Path("runs/demo"),
     config: ConfigOption = None,
-    preset: Annotated[str, typer.Option(help="Preset: 'demo' (about 5 min on 2 cores) or 'tiny' (seconds).")] = "demo",
+    preset: Annotated[str, typer.Option(help="Preset: 'demo' (about 3 min on 2 cores) or 'tiny' (seconds).")] = "demo",
     overwrite: OverwriteOption = False,
     resume: ResumeOption = False,
 ) -> None:
