@@ -88,7 +88,8 @@ benchmark-trl: setup
 benchmark-scale: setup
 	$(BIN)/python benchmarks/scale.py $(ARGS)
 
-# Issue 9: the learned teachers (pcl, goldilocks with student features) vs uniform on a streaming pool, 5 seeds.
+# Issue 9: the learned teachers (pcl, pcl with random slots, goldilocks with student features) vs uniform on a
+# streaming pool, 5 seeds, the default testbed (benchmarks/learned_teachers_dots.yaml: the same on `dots`).
 benchmark-teachers: setup
 	$(BIN)/autocurriculum compare --config benchmarks/learned_teachers.yaml --out runs/benchmark-teachers $(ARGS)
 

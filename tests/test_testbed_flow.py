@@ -421,6 +421,7 @@ def test_warm_up_accuracy_scores_unseen_prompts_of_the_demonstrated_levels(
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 STREAMING_BENCHMARKS = {
     "learned_teachers.yaml",
+    "learned_teachers_dots.yaml",
     "streaming.yaml",
     "streaming_digits.yaml",
     "streaming_dots.yaml",
