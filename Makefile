@@ -69,7 +69,8 @@ test-verl: $(VERL_STAMP) $(VERL09_STAMP)
 benchmark: setup
 	$(BIN)/autocurriculum compare --config benchmarks/testbed.yaml --out runs/benchmark $(ARGS)
 
-# Issue 11: the leaderboard on a 10^6-prompt stream, 3 seeds (which methods need history; docs/strategies.md).
+# Issue 11: the leaderboard on a 10^6-prompt stream, 3 seeds, the default testbed (which methods need history;
+# docs/strategies.md; benchmarks/leaderboard_streaming_dots.yaml: the same on `dots`).
 benchmark-leaderboard-streaming: setup
 	$(BIN)/autocurriculum compare --config benchmarks/leaderboard_streaming.yaml --out runs/leaderboard-streaming $(ARGS)
 

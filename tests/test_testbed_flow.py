@@ -426,6 +426,7 @@ STREAMING_BENCHMARKS = {
     "streaming_digits.yaml",
     "streaming_dots.yaml",
     "leaderboard_streaming.yaml",
+    "leaderboard_streaming_dots.yaml",
     "pcl_explore_streaming.yaml",
 }
 # The selection benchmarks (the soar_*.yaml configs are SOAR's, tested in test_soar.py).
