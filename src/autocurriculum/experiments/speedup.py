@@ -204,9 +204,10 @@ def _baseline_line(name: str, entry: dict[str, Any]) -> str:
 
 def _forgetting_note(entry: dict[str, Any]) -> str:
     """'' unless some seed ended at least FORGETTING_DROP below its own peak; then which seeds and by how much."""
-    drops = (entry.get("drop_from_peak") or {}).get("per_seed", [])
-    seeds = entry.get("seeds", [])
-    forgot = [(seed, drop) for seed, drop in zip(seeds, drops, strict=False) if drop >= FORGETTING_DROP]
+    drops = (entry.get("drop_from_peak") or {}).get("per_seed")
+    if not drops:  # a summary written before drop_from_peak existed
+        return ""
+    forgot = [(seed, drop) for seed, drop in zip(entry["seeds"], drops, strict=True) if drop >= FORGETTING_DROP]
     if not forgot:
         return ""
     where = ", ".join(f"seed {seed}: -{drop:.2f}" for seed, drop in forgot)
