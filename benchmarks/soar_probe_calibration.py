@@ -1,10 +1,12 @@
 """SOAR round-4 calibration (docs/soar.md): the grounded reward of a question set with and without a probe of
 GRPO steps on the reward questions Q_R, for real stepping stones (levels 5-7, true answers) and for sets the
-untrained teacher writes. Reward = sampled success on Q_R after (10 inner steps on the set [+ probe]) minus the
-baseline's after the same probe; 2 runs per set, as the loop measures it.
+untrained teacher writes. Reward = sampled success on Q_R after (inner steps on the set [+ probe]) minus the
+baseline's after the same probe; 2 runs per set, as the loop measures it. Questions are scored by the config's
+``teacher.answer_scoring``.
 
 Run: python benchmarks/soar_probe_calibration.py --sets real --probe-steps 0,20   (and --sets teacher)
 About 3 minutes per kind on one core, after the setup (warm start cached, hard set, teacher pretraining).
+Round 6: --config benchmarks/soar_shipped_student.yaml --sets real --probe-steps 20 --inner-steps 10,40
 """
 
 from __future__ import annotations
@@ -20,25 +22,28 @@ import yaml
 from autocurriculum.core import build_config, derive_seed
 from autocurriculum.soar import SOARConfig, build_setup
 from autocurriculum.soar.loop import write_well_formed
-from autocurriculum.soar.student import final_answer_reward, hard_problem_reward, success_counts, trained_copy
+from autocurriculum.soar.student import hard_problem_reward, question_reward, success_counts, trained_copy
 
 CONFIG = Path(__file__).with_name("soar_sampled_reward.yaml")
-SETS, QUESTIONS_PER_SET, REWARD_QUESTIONS, RUNS, SAMPLES, INNER_STEPS = 6, 32, 64, 2, 8, 10
+SETS, QUESTIONS_PER_SET, REWARD_QUESTIONS, RUNS, SAMPLES = 6, 32, 64, 2, 8
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", choices=["real", "teacher"], default="real")
     parser.add_argument("--probe-steps", default="0,20", help="comma-separated probe lengths to compare")
+    parser.add_argument("--inner-steps", default="10", help="comma-separated inner-run lengths to compare")
+    parser.add_argument("--config", type=Path, default=CONFIG, help="SOAR config (YAML) of the loop measured")
     args = parser.parse_args()
     probes = [int(v) for v in args.probe_steps.split(",")]
+    inner_lengths = [int(v) for v in args.inner_steps.split(",")]
     torch.set_num_threads(1)
 
-    config = build_config(SOARConfig, yaml.safe_load(CONFIG.read_text()))
+    config = build_config(SOARConfig, yaml.safe_load(args.config.read_text()))
     setup = build_setup(config)
     testbed, grpo, family = setup.testbed, config.student.grpo, setup.testbed.families[0]
     hard_reward = hard_problem_reward(testbed, config.hard_set.scoring)
-    question_reward = final_answer_reward(testbed)
+    question_reward_fn = question_reward(testbed, config.teacher.answer_scoring)
     rng = np.random.default_rng(7)
     train = setup.hard_set.train
     reward_questions = [train[int(r)] for r in rng.choice(len(train), size=REWARD_QUESTIONS, replace=False)]
@@ -67,15 +72,16 @@ def main() -> None:
             )
             tasks = [q.task(family.name) for q in questions[:QUESTIONS_PER_SET]]
         rewards = {}
-        for h in probes:
-            gains = []
-            for j in range(RUNS):
-                inner, _ = trained_copy(
-                    base, testbed, grpo, tasks, INNER_STEPS, batch, question_reward, derive_seed(3, k, j)
-                )
-                gains.append(sampled_success(probed(inner, h, j), j) - controls[h][j])
-            rewards[h] = round(float(np.mean(gains)), 4)
-        print(json.dumps({"sets": args.sets, "set": k, "reward_by_probe": rewards}), flush=True)
+        for steps in inner_lengths:
+            for h in probes:
+                gains = []
+                for j in range(RUNS):
+                    inner, _ = trained_copy(
+                        base, testbed, grpo, tasks, steps, batch, question_reward_fn, derive_seed(3, k, j)
+                    )
+                    gains.append(sampled_success(probed(inner, h, j), j) - controls[h][j])
+                rewards[f"inner {steps}, probe {h}"] = round(float(np.mean(gains)), 4)
+        print(json.dumps({"sets": args.sets, "set": k, "reward": rewards}), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ split's isolation, determinism, save/resume, and the CLI end to end."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import warnings
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from autocurriculum.cli import app
 from autocurriculum.core import ConfigError, derive_seed, make_curriculum, merge_values
+from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.experiments.config import TestbedConfig
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.experiments.warm_start import BASE_STUDENTS, WarmStartNotConverged, warm_start_filename
@@ -37,6 +39,7 @@ from autocurriculum.soar.student import (
     greedy_accuracy,
     hard_problem_reward,
     pass_at_k,
+    question_reward,
     trained_copy,
 )
 from autocurriculum.soar.teacher import CallableQuestionTeacher, TinyQuestionTeacher
@@ -110,7 +113,8 @@ def pretrained(setup: SOARSetup) -> TinyQuestionTeacher:
 
 def with_config(setup: SOARSetup, **sections: Any) -> SOARSetup:
     config = tiny_config(**sections)
-    return SOARSetup(config, setup.testbed, setup.student, setup.hard_set, setup.question_format)
+    question_format = QuestionFormat.for_teacher(setup.family_config, config.teacher)
+    return SOARSetup(config, setup.testbed, setup.student, setup.hard_set, question_format)
 
 
 def well_formed_writer(setup: SOARSetup, malformed_every: int = 0):
@@ -134,12 +138,19 @@ def test_the_format_filter_accepts_exactly_student_shaped_questions() -> None:
     parsed = question_format.parse("C3+4-2....=", "7,5|5")
     assert parsed is not None and (parsed.level, parsed.operators, parsed.answer) == (2, "+-", "5")
     assert question_format.true_answer(parsed) == "5"
-    assert question_format.parse("C3+4-2....=", "5") == parsed  # a bare answer digit (a callable teacher's)
+    assert parsed.solution == "7,5|5"  # the teacher's whole written solution is kept
+    bare = question_format.parse("C3+4-2....=", "5")  # a bare answer digit (a callable teacher's)
+    assert bare is not None and bare.solution is None and bare == dataclasses.replace(parsed, solution=None)
     assert question_format.parse("C3+4*2....=", "1|1").operators == "+*"  # a broader operator is well-formed
     for question in ("C3+4-2....", "C3+4-2..=", "C3+4-2......=", "C3....=", "X3+4-2....=", "C3++4-2...="):
         assert question_format.parse(question, "5|5") is None, question
     for answer in (None, "", "7,5|", "7,5|55", "7,5|x", "7,5"):
         assert question_format.parse("C3+4-2....=", answer) is None, answer
+    # where the student is scored on the written solution, the answer must be one: a state per operation, '|', a digit
+    solutions = QuestionFormat(OpChainConfig(max_length=4, operators="+-"), written_solution=True)
+    assert solutions.parse("C3+4-2....=", "7,5|5") == parsed and solutions.parse("C3+4-2....=", "1,1|1") is not None
+    for answer in ("5", "7|5", "7,5,1|1", "7,,5|5", "75|5"):
+        assert solutions.parse("C3+4-2....=", answer) is None, answer
 
 
 def test_the_grammar_writes_every_level_and_some_malformed_questions() -> None:
@@ -452,6 +463,49 @@ def test_promoted_questions_round_trip_and_become_a_task_source(setup: SOARSetup
         read_questions(tmp_path / "bad.jsonl")
 
 
+def test_trace_answer_scoring_rewards_only_the_written_solution(setup: SOARSetup, tmp_path: Path) -> None:
+    written = setup.question_format.parse("C3+4-2....=", "7,5|5")
+    assert written is not None
+    task = written.task()
+    assert task.demonstration == "7,5|5"
+    completions = ["7,5|5", "1,5|5", "7,5|4"]  # the written solution; the same answer by a wrong step; wrong answer
+    trace, final = question_reward(setup.testbed, "trace"), question_reward(setup.testbed, "final")
+    assert trace([task] * 3, completions).tolist() == [1.0, 0.0, 0.0]
+    assert final([task] * 3, completions).tolist() == [1.0, 1.0, 0.0]
+    bare = setup.question_format.parse("C3+4-2....=", "5")
+    assert bare is not None
+    with pytest.raises(InvalidArgumentError, match=rf"question {bare.task().task_id} .* has none.*'solution'"):
+        trace([bare.task()], ["7,5|5"])
+    # the solution travels through the JSONL files and through answer corruption
+    write_questions(tmp_path / "q.jsonl", [written, bare])
+    assert read_questions(tmp_path / "q.jsonl", setup.question_format) == [written, bare]
+    corrupted = corrupt_answers([written], 1.0, 10, seed=0)[0]
+    assert corrupted.answer != "5" and corrupted.solution == f"7,5|{corrupted.answer}"
+    solutions = QuestionFormat(setup.family_config, written_solution=True)  # the format of answer_scoring 'trace'
+    with pytest.raises(ValueError, match=r"q.jsonl:2: field 'solution' must be a solution of the question's 2 "):
+        read_questions(tmp_path / "q.jsonl", solutions)  # the bare answer cannot be scored on its trace
+    write_questions(tmp_path / "q.jsonl", [written])
+    assert read_questions(tmp_path / "q.jsonl", solutions) == [written]
+    row = {"question": "C3+4-2....=", "answer": "5", "level": 2, "operators": "+-", "solution": "7,5|4"}
+    (tmp_path / "bad.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(ValueError, match=r"bad.jsonl:1: field 'solution' does not end in '\|' and the answer '5'"):
+        read_questions(tmp_path / "bad.jsonl")
+
+
+def test_an_outer_step_runs_under_trace_answer_scoring(setup: SOARSetup, pretrained: TinyQuestionTeacher) -> None:
+    loop = SOARLoop(with_config(setup, teacher={"answer_scoring": "trace"}), copy.deepcopy(pretrained))
+    record = loop.step()
+    assert not record.get("skipped") and np.isfinite(record["mean_reward"])
+    # a teacher that writes bare answer digits writes nothing a student could be scored against: skipped, counted
+    silent_solver = SOARLoop(
+        with_config(setup, teacher={"answer_scoring": "trace", "max_resample_rounds": 1}),
+        CallableQuestionTeacher(lambda prompt: "C3+4-2....=#5", "?"),
+    )
+    with pytest.warns(TeacherWroteNothing):
+        assert silent_solver.step()["skipped"]
+    assert silent_solver.skipped_steps == 1
+
+
 def test_invalid_config_values_name_the_field() -> None:
     with pytest.raises(ConfigError, match=r"outer\.sets_per_step"):
         tiny_config(outer={"sets_per_step": 1})
@@ -459,6 +513,8 @@ def test_invalid_config_values_name_the_field() -> None:
         tiny_config(outer={"reward_metric": "vibes"})
     with pytest.raises(ConfigError, match=r"hard_set\.scoring"):
         tiny_config(hard_set={"scoring": "vibes"})
+    with pytest.raises(ConfigError, match=r"teacher\.answer_scoring"):
+        tiny_config(teacher={"answer_scoring": "vibes"})
     with pytest.raises(ConfigError, match=r"evaluation\.pass_at"):
         tiny_config(evaluation={"pass_at": [64]})
     digits = {"testbed": {"task_options": {"op_chain": {"max_length": 4, "operators": "+-", "filler": "digits"}}}}
@@ -540,7 +596,13 @@ def test_seeds_in_parallel_workers_give_the_same_summary(tmp_path: Path) -> None
 
     config = tiny_config()
     arms = ["base", "hard-only", "base-t"]
-    one = compare(config, [0, 1], tmp_path / "one", arms, workers=1)
+    # worker processes run one torch thread each; the in-process run must too, or its sums round differently
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        one = compare(config, [0, 1], tmp_path / "one", arms, workers=1)
+    finally:
+        torch.set_num_threads(threads)
     two = compare(config, [0, 1], tmp_path / "two", arms, workers=2)
     assert one["arms"] == two["arms"]
     per_student = one["per_seed"][0]["arms"]["hard-only"]["per_student"]

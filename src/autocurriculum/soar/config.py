@@ -155,6 +155,14 @@ class TeacherConfig:
     max_resample_rounds: int = option(
         8, "Rounds of resampling malformed rollouts before a step is skipped for lack of well-formed questions."
     )
+    answer_scoring: str = option(
+        "final",
+        "How a student's completion of a question (the teacher's or the oracle curriculum's) is scored. 'final': its "
+        "final answer against the question's answer, as the paper scores the student against the teacher's boxed "
+        "answer. 'trace': it must equal the whole written solution, scratchpad and answer (the teacher's own, "
+        "unverified). op_chain's answer is one digit, so under 'final' a wrong answer rewards one guess in ten and "
+        "teaches a wrong step; a wrong MATH answer is matched by almost no sample (docs/soar.md, round 6).",
+    )
 
     def validate(self) -> None:
         for name in ("grammar", "pretrain"):
@@ -170,6 +178,9 @@ class TeacherConfig:
         require(self.kl_coef >= 0, "kl_coef", f"must be >= 0, got {self.kl_coef}")
         require(self.temperature > 0, "temperature", f"must be positive, got {self.temperature}")
         require(self.max_resample_rounds >= 1, "max_resample_rounds", f"must be >= 1, got {self.max_resample_rounds}")
+        require(
+            self.answer_scoring in SCORINGS, "answer_scoring", f"must be one of {SCORINGS}, got {self.answer_scoring!r}"
+        )
 
 
 @dataclass

@@ -20,13 +20,14 @@ from autocurriculum.soar.grammar import ParsedQuestion
 from autocurriculum.soar.questions import diversity_bits, question_vendi
 from autocurriculum.soar.setup import SOARSetup
 from autocurriculum.soar.student import (
-    final_answer_reward,
     greedy_accuracy,
     grpo_run,
     hard_problem_reward,
     mean_pass_at_k,
+    question_reward,
     success_counts,
 )
+from autocurriculum.tasks.op_chain import SEPARATOR
 from autocurriculum.trainers import TinyGPT
 
 
@@ -94,7 +95,7 @@ def _fresh_student(
         first,
         evaluation.synthetic_steps if first else 0,
         evaluation.prompts_per_step,
-        final_answer_reward(testbed),
+        question_reward(testbed, config.teacher.answer_scoring),
         seed=seed * 31 + 1,
     )
     phase_two = grpo_run(
@@ -125,6 +126,8 @@ def corrupt_answers(
     chosen = rng.choice(len(out), size=round(fraction * len(out)), replace=False) if out else []
     for i in chosen:
         q = out[int(i)]
-        wrong = (int(q.answer) + int(rng.integers(1, modulus))) % modulus
-        out[int(i)] = dataclasses.replace(q, answer=str(wrong))
+        wrong = str((int(q.answer) + int(rng.integers(1, modulus))) % modulus)
+        # a written solution keeps its scratchpad and ends in the corrupted answer
+        solution = None if q.solution is None else q.solution.rpartition(SEPARATOR)[0] + SEPARATOR + wrong
+        out[int(i)] = dataclasses.replace(q, answer=wrong, solution=solution)
     return out

@@ -20,12 +20,13 @@ import numpy as np
 
 from autocurriculum.core import Task
 from autocurriculum.core.config import require
-from autocurriculum.soar.config import GrammarConfig
+from autocurriculum.soar.config import GrammarConfig, TeacherConfig
 from autocurriculum.tasks.op_chain import (
     FILLER,
     OPERATORS,
     PREFIX,
     SEPARATOR,
+    STATE_SEPARATOR,
     OpChainConfig,
     op_chain_prompt,
     op_chain_states,
@@ -47,6 +48,7 @@ class ParsedQuestion:
     answer: str
     level: int  # number of operations
     operators: str  # the operators used, in order
+    solution: str | None = None  # the teacher's whole written solution (scratchpad, '|', answer), if it wrote one
 
     def task(self, category: str = "op_chain") -> Task:
         """The question as a task of the student's family whose reference answer is the teacher's.
@@ -54,12 +56,14 @@ class ParsedQuestion:
         The category is the family's, so any verifier lookup by category (the TRL adapter's) scores it; the id
         prefix and the ``synthetic`` knob say where it came from.
         """
-        digest = hashlib.sha1(f"{self.question}|{self.answer}".encode()).hexdigest()[:12]
+        key = f"{self.question}|{self.answer}" + ("" if self.solution is None else f"|{self.solution}")
+        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
         return Task(
             task_id=f"soar/{digest}",
             prompt=self.question,
             answer=self.answer,
             category=category,
+            demonstration=self.solution,
             knobs={"level": float(self.level), "synthetic": 1.0},
         )
 
@@ -70,32 +74,61 @@ class ParsedQuestion:
 
 
 class QuestionFormat:
-    """The format filter for one student family: which questions are well-formed, which answers parse."""
+    """The format filter for one student family: which questions are well-formed, which answers parse.
 
-    def __init__(self, family: OpChainConfig) -> None:
+    With ``written_solution`` (``teacher.answer_scoring: trace``, where the student is scored against the teacher's
+    whole solution) the answer must also be a solution of the student's shape: one state per operation, ``|``, the
+    answer digit. A bare digit or a scratchpad of another length could never be matched, so it counts as malformed
+    and is resampled, like an answer Math-Verify cannot parse. Its states are not checked: answers stay unverified.
+    """
+
+    def __init__(self, family: OpChainConfig, written_solution: bool = False) -> None:
         require(
             family.filler == "dots", "filler", f"SOAR's question grammar parses '..' filler only, got {family.filler!r}"
         )
         self.max_length = family.max_length
         self.modulus = family.modulus
+        self.written_solution = written_solution
         digit = f"[0-{family.modulus - 1}]"
+        self._digit = digit
         self._pattern = re.compile(
             rf"^{PREFIX}({digit})((?:[{re.escape(OPERATORS)}]{digit})+)((?:{re.escape(FILLER)})*)=$"
         )
 
+    @classmethod
+    def for_teacher(cls, family: OpChainConfig, teacher: TeacherConfig) -> QuestionFormat:
+        """The filter a teacher's rollouts pass: solution-shaped answers where questions are scored on them."""
+        return cls(family, written_solution=teacher.answer_scoring == "trace")
+
+    def level_of(self, question: str) -> int | None:
+        """The number of operations of a well-formed question, or None (the question alone, no answer)."""
+        match = self._pattern.match(question)
+        if match is None:
+            return None
+        level = len(match.group(2)) // 2
+        # the student's prompts are padded to a fixed length
+        return level if level + len(match.group(3)) // 2 == self.max_length else None
+
     def parse(self, question: str, answer_text: str | None) -> ParsedQuestion | None:
         """The question with the answer of ``answer_text`` (a solution ``...|d`` or a bare digit), or None."""
-        match = self._pattern.match(question)
-        if match is None or answer_text is None:
+        level = self.level_of(question)
+        if level is None or answer_text is None:
             return None
-        body, padding = match.group(2), match.group(3)
-        level = len(body) // 2
-        if level + len(padding) // 2 != self.max_length:  # the student's prompts are padded to a fixed length
-            return None
-        answer = ANSWER_VERIFIER.parse(answer_text) if SEPARATOR in answer_text else answer_text.strip()
+        body = question[2 : 2 + 2 * level]
+        written_solution = SEPARATOR in answer_text
+        answer = ANSWER_VERIFIER.parse(answer_text) if written_solution else answer_text.strip()
         if answer is None or len(answer) != 1 or not answer.isdigit() or int(answer) >= self.modulus:
             return None
-        return ParsedQuestion(question=question, answer=answer, level=level, operators=body[0::2])
+        solution = answer_text.strip() if written_solution else None
+        if self.written_solution and not self._solution_shaped(solution, level):
+            return None
+        return ParsedQuestion(question=question, answer=answer, level=level, operators=body[0::2], solution=solution)
+
+    def _solution_shaped(self, solution: str | None, level: int) -> bool:
+        states = rf"{self._digit}(?:{re.escape(STATE_SEPARATOR)}{self._digit}){{{level - 1}}}"
+        return (
+            solution is not None and re.fullmatch(rf"{states}{re.escape(SEPARATOR)}{self._digit}", solution) is not None
+        )
 
     def true_answer(self, question: ParsedQuestion) -> str:
         """The correct answer of a well-formed question (for the correctness studies; the loop never uses it)."""

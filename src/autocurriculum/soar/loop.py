@@ -33,9 +33,9 @@ from autocurriculum.soar.questions import diversity_bits, question_vendi
 from autocurriculum.soar.rloo import rloo_advantages
 from autocurriculum.soar.setup import SOARSetup
 from autocurriculum.soar.student import (
-    final_answer_reward,
     greedy_accuracy,
     hard_problem_reward,
+    question_reward,
     success_counts,
     trained_copy,
 )
@@ -107,7 +107,7 @@ class SOARLoop:
         self.skipped_steps = 0
         self.student_rollouts = 0  # every inner-run and intrinsic-reward student rollout
         self._hard_reward = hard_problem_reward(setup.testbed, self.config.hard_set.scoring)
-        self._question_reward = final_answer_reward(setup.testbed)
+        self._question_reward = question_reward(setup.testbed, self.config.teacher.answer_scoring)
 
     # ----- the loop -----
     def run(self, on_step: Callable[[dict[str, Any]], None] | None = None, checkpoint: Path | None = None) -> None:

@@ -44,7 +44,10 @@ def plot_all(summary: dict[str, Any], out: Path) -> None:
             else "intrinsic teacher: mean learnability reward"
         )
         ax.set_xlabel("outer step")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # an arm that was not run leaves its panel empty
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(out / "teacher_reward.png", dpi=120)
     plt.close(fig)

@@ -18,18 +18,21 @@ import numpy as np
 from autocurriculum.core import Task, TaskPool, vendi_score
 from autocurriculum.soar.grammar import ParsedQuestion, QuestionFormat
 from autocurriculum.tasks.datasets import DatasetFormatError
+from autocurriculum.tasks.op_chain import SEPARATOR
 
-QUESTION_FIELDS = ("question", "answer", "level", "operators")
+QUESTION_FIELDS = ("question", "answer", "level", "operators")  # and "solution", where the teacher wrote one
 
 
 def question_record(question: ParsedQuestion, **extra: Any) -> dict[str, Any]:
-    return {
+    record = {
         "question": question.question,
         "answer": question.answer,
         "level": question.level,
         "operators": question.operators,
-        **extra,
     }
+    if question.solution is not None:
+        record["solution"] = question.solution
+    return {**record, **extra}
 
 
 def write_questions(path: Path, questions: Iterable[ParsedQuestion], **extra: Any) -> None:
@@ -52,13 +55,36 @@ def read_questions(path: Path, question_format: QuestionFormat | None = None) ->
             missing = [f for f in QUESTION_FIELDS if f not in row] if isinstance(row, dict) else list(QUESTION_FIELDS)
             if missing:
                 raise DatasetFormatError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
-            parsed = ParsedQuestion(str(row["question"]), str(row["answer"]), int(row["level"]), str(row["operators"]))
-            if question_format is not None and question_format.parse(parsed.question, parsed.answer) is None:
+            solution = row.get("solution")
+            parsed = ParsedQuestion(
+                str(row["question"]),
+                str(row["answer"]),
+                int(row["level"]),
+                str(row["operators"]),
+                None if solution is None else str(solution),
+            )
+            if parsed.solution is not None and parsed.solution.rpartition(SEPARATOR)[2].strip() != parsed.answer:
                 raise DatasetFormatError(
-                    f"{path}:{number}: field 'question' is not a well-formed question: {parsed.question!r}"
+                    f"{path}:{number}: field 'solution' does not end in '{SEPARATOR}' and the answer "
+                    f"{parsed.answer!r}: {parsed.solution!r}"
                 )
+            if question_format is not None:
+                _check_format(question_format, parsed, f"{path}:{number}")
             questions.append(parsed)
     return questions
+
+
+def _check_format(question_format: QuestionFormat, question: ParsedQuestion, where: str) -> None:
+    level = question_format.level_of(question.question)
+    if level is None:
+        raise DatasetFormatError(f"{where}: field 'question' is not a well-formed question: {question.question!r}")
+    if question_format.parse(question.question, question.solution or question.answer) is None:
+        if question_format.written_solution:  # teacher.answer_scoring 'trace' scores the student against it
+            raise DatasetFormatError(
+                f"{where}: field 'solution' must be a solution of the question's {level} operation(s) "
+                f"('state,...,state|answer') where questions are scored on it, got {question.solution!r}"
+            )
+        raise DatasetFormatError(f"{where}: field 'answer' is not an answer digit: {question.answer!r}")
 
 
 def question_pool(questions: Sequence[ParsedQuestion], category: str = "op_chain") -> TaskPool:

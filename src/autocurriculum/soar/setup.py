@@ -58,7 +58,7 @@ def build_setup(config: SOARConfig, progress: bool = False) -> SOARSetup:
             f"student.testbed.tasks: SOAR's teacher writes op_chain questions, got family {family.name!r}"
         )
     with config_section(f"student.testbed.task_options.{family.name}"):  # before the warm start, which takes minutes
-        question_format = QuestionFormat(family.config)
+        question_format = QuestionFormat.for_teacher(family.config, config.teacher)
     model, _ = warm_start(testbed, student.sft, progress=progress)
     hard = build_hard_set(model, testbed, config.hard_set, student.seed)
     return SOARSetup(config, testbed, model, hard, question_format)

@@ -2,9 +2,10 @@
 
 The student is the calibrated testbed student (``experiments.testbed``) trained by the library's own
 ``GRPOTrainer``; nothing here copies them. Two scoring rules exist because two kinds of tasks exist: a teacher's
-question is scored against the teacher's (unverified) answer by the family's final-answer verifier, as SOAR scores
-the student against the teacher's boxed answer; a hard problem is scored by ``hard_set.scoring`` (default: the
-whole scratchpad must be right, so a one-in-ten guess of the final digit does not count as solving it).
+question is scored against the teacher's (unverified) answer by ``teacher.answer_scoring`` (default: the family's
+final-answer verifier, as SOAR scores the student against the teacher's boxed answer); a hard problem is scored by
+``hard_set.scoring`` (default: the whole scratchpad must be right, so a one-in-ten guess of the final digit does not
+count as solving it).
 """
 
 from __future__ import annotations
@@ -50,6 +51,26 @@ def trace_reward(testbed: Testbed) -> RewardFn:
 def hard_problem_reward(testbed: Testbed, scoring: str) -> RewardFn:
     """The scoring rule of hard problems (``hard_set.scoring``)."""
     return trace_reward(testbed) if scoring == "trace" else final_answer_reward(testbed)
+
+
+def question_reward(testbed: Testbed, scoring: str) -> RewardFn:
+    """The scoring rule of questions (``teacher.answer_scoring``): 'trace' needs every question's written solution
+    and names a question without one rather than scoring it 0."""
+    if scoring != "trace":
+        return final_answer_reward(testbed)
+    trace = trace_reward(testbed)
+
+    def score(tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
+        unsolved = next((t for t in tasks if not t.demonstration), None)
+        if unsolved is not None:
+            raise InvalidArgumentError(
+                f"teacher.answer_scoring 'trace' scores against a written solution, and question {unsolved.task_id} "
+                f"({unsolved.prompt!r}, answer {unsolved.answer!r}) has none: give its JSONL row a 'solution' field "
+                "or use answer_scoring 'final'"
+            )
+        return trace(tasks, completions)
+
+    return score
 
 
 @dataclass
