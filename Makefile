@@ -135,7 +135,7 @@ benchmark-autotune-transformer: setup
 
 # Issue 10: SOAR, every arm (Hard-Only, 4x, oracle curriculum, Base-T, Intrinsic-T, Grounded-T, PQ, PS, corruption
 # study) over 3 teacher seeds on the shipped student where RL on the hard set alone stays near 0 and real stepping
-# stones open it (benchmarks/soar_shipped_student.yaml, docs/soar.md round 6; about 75 minutes on 2 cores).
+# stones open it (benchmarks/soar_shipped_student.yaml, docs/soar.md round 6; about 65 minutes on 2 cores).
 benchmark-soar: setup
 	$(BIN)/autocurriculum soar compare --config benchmarks/soar_shipped_student.yaml --seeds 0,1,2 --workers 2 \
 		--out runs/benchmark-soar $(ARGS)
