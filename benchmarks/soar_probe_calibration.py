@@ -73,14 +73,15 @@ def main() -> None:
             tasks = [q.task(family.name) for q in questions[:QUESTIONS_PER_SET]]
         rewards = {}
         for steps in inner_lengths:
+            gains: dict[int, list[float]] = {h: [] for h in probes}
+            for j in range(RUNS):  # one inner run, measured after every probe length
+                inner, _ = trained_copy(
+                    base, testbed, grpo, tasks, steps, batch, question_reward_fn, derive_seed(3, k, j)
+                )
+                for h in probes:
+                    gains[h].append(sampled_success(probed(inner, h, j), j) - controls[h][j])
             for h in probes:
-                gains = []
-                for j in range(RUNS):
-                    inner, _ = trained_copy(
-                        base, testbed, grpo, tasks, steps, batch, question_reward_fn, derive_seed(3, k, j)
-                    )
-                    gains.append(sampled_success(probed(inner, h, j), j) - controls[h][j])
-                rewards[f"inner {steps}, probe {h}"] = round(float(np.mean(gains)), 4)
+                rewards[f"inner {steps}, probe {h}"] = round(float(np.mean(gains[h])), 4)
         print(json.dumps({"sets": args.sets, "set": k, "reward": rewards}), flush=True)
 
 

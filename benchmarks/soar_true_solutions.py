@@ -12,17 +12,14 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from autocurriculum.soar.grammar import ParsedQuestion
+from autocurriculum.soar.grammar import ParsedQuestion, true_states
 from autocurriculum.soar.questions import read_questions, write_questions
-from autocurriculum.tasks.op_chain import SEPARATOR, STATE_SEPARATOR, op_chain_states
+from autocurriculum.tasks.op_chain import OpChainConfig, op_chain_demonstration
 
 
-def with_true_solution(question: ParsedQuestion, modulus: int = 10) -> ParsedQuestion:
-    body = question.question[2 : 2 + 2 * question.level]
-    steps = [(body[i], int(body[i + 1])) for i in range(0, len(body), 2)]
-    states = op_chain_states(int(question.question[1]), steps, modulus)
-    solution = STATE_SEPARATOR.join(map(str, states)) + SEPARATOR + str(states[-1])
-    return dataclasses.replace(question, answer=str(states[-1]), solution=solution)
+def with_true_solution(question: ParsedQuestion, modulus: int) -> ParsedQuestion:
+    states = true_states(question, modulus)
+    return dataclasses.replace(question, answer=str(states[-1]), solution=op_chain_demonstration(states))
 
 
 def main() -> None:
@@ -31,7 +28,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="where to write the set with true solutions")
     args = parser.parse_args()
     questions = read_questions(args.questions)
-    corrected = [with_true_solution(q) for q in questions]
+    corrected = [with_true_solution(q, OpChainConfig().modulus) for q in questions]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_questions(args.out, corrected)
     changed = sum(a != b for a, b in zip(questions, corrected, strict=True))

@@ -100,21 +100,26 @@ class QuestionFormat:
         """The filter a teacher's rollouts pass: solution-shaped answers where questions are scored on them."""
         return cls(family, written_solution=teacher.answer_scoring == "trace")
 
-    def level_of(self, question: str) -> int | None:
-        """The number of operations of a well-formed question, or None (the question alone, no answer)."""
+    def _operations(self, question: str) -> str | None:
+        """The operator-operand pairs of a well-formed question (``+4-2``), or None."""
         match = self._pattern.match(question)
         if match is None:
             return None
-        level = len(match.group(2)) // 2
+        body, padding = match.group(2), match.group(3)
         # the student's prompts are padded to a fixed length
-        return level if level + len(match.group(3)) // 2 == self.max_length else None
+        return body if len(body) // 2 + len(padding) // 2 == self.max_length else None
+
+    def level_of(self, question: str) -> int | None:
+        """The number of operations of a well-formed question, or None (the question alone, no answer)."""
+        body = self._operations(question)
+        return None if body is None else len(body) // 2
 
     def parse(self, question: str, answer_text: str | None) -> ParsedQuestion | None:
         """The question with the answer of ``answer_text`` (a solution ``...|d`` or a bare digit), or None."""
-        level = self.level_of(question)
-        if level is None or answer_text is None:
+        body = self._operations(question)
+        if body is None or answer_text is None:
             return None
-        body = question[2 : 2 + 2 * level]
+        level = len(body) // 2
         written_solution = SEPARATOR in answer_text
         answer = ANSWER_VERIFIER.parse(answer_text) if written_solution else answer_text.strip()
         if answer is None or len(answer) != 1 or not answer.isdigit() or int(answer) >= self.modulus:
@@ -132,9 +137,14 @@ class QuestionFormat:
 
     def true_answer(self, question: ParsedQuestion) -> str:
         """The correct answer of a well-formed question (for the correctness studies; the loop never uses it)."""
-        body = question.question[2 : 2 + 2 * question.level]
-        steps = [(body[i], int(body[i + 1])) for i in range(0, len(body), 2)]
-        return str(op_chain_states(int(question.question[1]), steps, self.modulus)[-1])
+        return str(true_states(question, self.modulus)[-1])
+
+
+def true_states(question: ParsedQuestion, modulus: int) -> list[int]:
+    """The correct states of a parsed question, one per operation (its solution is ``op_chain_demonstration``)."""
+    body = question.question[2 : 2 + 2 * question.level]
+    steps = [(body[i], int(body[i + 1])) for i in range(0, len(body), 2)]
+    return op_chain_states(int(question.question[1]), steps, modulus)
 
 
 def grammar_question(rng: np.random.Generator, grammar: GrammarConfig, family: OpChainConfig) -> str:
