@@ -506,6 +506,20 @@ def test_an_outer_step_runs_under_trace_answer_scoring(setup: SOARSetup, pretrai
     assert silent_solver.skipped_steps == 1
 
 
+def test_the_solver_head_start_trains_the_teacher_copy_on_oracle_problems_only(setup: SOARSetup) -> None:
+    """teacher.solver_steps (a control outside the paper) changes what the teacher starts from, never the student."""
+    assert setup.teacher_start() is setup.student  # 0, the paper: the teacher is a copy of the base student
+    student_before = {k: v.clone() for k, v in setup.student.state_dict().items()}
+    ahead = with_config(setup, teacher={"solver_steps": 3})
+    start = ahead.teacher_start()
+    assert start is not setup.student
+    changed = [k for k, v in start.state_dict().items() if not torch.equal(v, student_before[k])]
+    assert changed, "3 GRPO steps left the teacher's starting copy equal to the student"
+    assert all(torch.equal(v, student_before[k]) for k, v in setup.student.state_dict().items())
+    again = ahead.teacher_start()  # seeded: the same head start every time
+    assert all(torch.equal(v, again.state_dict()[k]) for k, v in start.state_dict().items())
+
+
 def test_invalid_config_values_name_the_field() -> None:
     with pytest.raises(ConfigError, match=r"outer\.sets_per_step"):
         tiny_config(outer={"sets_per_step": 1})
@@ -515,6 +529,8 @@ def test_invalid_config_values_name_the_field() -> None:
         tiny_config(hard_set={"scoring": "vibes"})
     with pytest.raises(ConfigError, match=r"teacher\.answer_scoring"):
         tiny_config(teacher={"answer_scoring": "vibes"})
+    with pytest.raises(ConfigError, match=r"teacher\.solver_steps"):
+        tiny_config(teacher={"solver_steps": -1})
     with pytest.raises(ConfigError, match=r"evaluation\.pass_at"):
         tiny_config(evaluation={"pass_at": [64]})
     digits = {"testbed": {"task_options": {"op_chain": {"max_length": 4, "operators": "+-", "filler": "digits"}}}}

@@ -164,11 +164,21 @@ class TeacherConfig:
         "teaches a wrong step; a wrong MATH answer is matched by almost no sample (docs/soar.md, round 6).",
     )
 
+    solver_steps: int = option(
+        0,
+        "A control outside the paper; 0 (the paper): the teacher starts from the base student. Otherwise the copy "
+        "the teacher starts from first gets this many GRPO steps on real problems of the oracle curriculum's levels "
+        "(true solutions, scored by answer_scoring), so it solves those levels better than the student does; the "
+        "student, hard set and evaluation are unchanged. It tells whether the loop promotes and PQ helps when the "
+        "teacher's answers are right past the student's frontier (docs/soar.md, round 7).",
+    )
+
     def validate(self) -> None:
         for name in ("grammar", "pretrain"):
             with config_section(name):
                 getattr(self, name).validate()
         require(self.pretrain_steps >= 0, "pretrain_steps", f"must be >= 0, got {self.pretrain_steps}")
+        require(self.solver_steps >= 0, "solver_steps", f"must be >= 0, got {self.solver_steps}")
         require(self.pretrain_examples >= 1, "pretrain_examples", f"must be >= 1, got {self.pretrain_examples}")
         require(
             self.learning_rate >= 0,

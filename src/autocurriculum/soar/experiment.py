@@ -91,15 +91,6 @@ def train_teacher(
     return loop
 
 
-def oracle_tasks(setup: SOARSetup, count: int) -> list[Any]:
-    """Real problems, with true answers, of the levels between the warm start and the hard set."""
-    family = setup.testbed.families[0]
-    low = setup.config.student.warm_start.max_level + 1
-    high = min(setup.config.hard_set.levels) - 1
-    levels = [lv for lv in family.levels if low <= lv <= high] or [min(setup.config.hard_set.levels)]
-    return [family.generate(levels[i % len(levels)], 9_000_000 + i) for i in range(count)]
-
-
 def run_seed(
     config: SOARConfig, out_dir: Path, arms: Sequence[str] = ARMS, progress: bool = False, resume: bool = False
 ) -> dict[str, Any]:
@@ -160,7 +151,7 @@ def run_seed(
         elif arm == "hard-only-4x":
             jobs.append((arm, lambda: evaluate_question_set(setup, None, config.seed, group_multiplier=4)))
         elif arm == "oracle-curriculum":
-            real = oracle_tasks(setup, count)
+            real = setup.oracle_tasks(count)
             jobs.append((arm, lambda real=real: evaluate_question_set(setup, None, config.seed, real_tasks=real)))
         elif arm == "ps":
             if "grounded" in teachers:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from autocurriculum.core import ConfigError
+from autocurriculum.core import ConfigError, Task, derive_seed
 from autocurriculum.core.config import config_section
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.grammar import QuestionFormat
 from autocurriculum.soar.hard_set import HardSet, build_hard_set
+from autocurriculum.soar.student import question_reward, trained_copy
 from autocurriculum.soar.teacher import TinyQuestionTeacher
 from autocurriculum.tasks.op_chain import OpChainConfig
 from autocurriculum.trainers import TinyGPT
+
+SOLVER_SEED_STREAM = 7  # derive_seed stream of the teacher's solver head start (teacher.solver_steps)
 
 
 @dataclass
@@ -34,11 +37,38 @@ class SOARSetup:
     def fresh_student(self) -> TinyGPT:
         return copy.deepcopy(self.student)
 
+    def oracle_tasks(self, count: int) -> list[Task]:
+        """Real problems, with true answers, of the levels between the warm start and the hard set."""
+        family = self.testbed.families[0]
+        low = self.config.student.warm_start.max_level + 1
+        high = min(self.config.hard_set.levels) - 1
+        levels = [lv for lv in family.levels if low <= lv <= high] or [min(self.config.hard_set.levels)]
+        return [family.generate(levels[i % len(levels)], 9_000_000 + i) for i in range(count)]
+
+    def teacher_start(self) -> TinyGPT:
+        """What the teacher is a copy of: the base student, or (``teacher.solver_steps`` > 0, a control outside the
+        paper) the base student after that many GRPO steps on the oracle curriculum's problems."""
+        steps = self.config.teacher.solver_steps
+        if steps == 0:
+            return self.student
+        evaluation = self.config.evaluation
+        model, _ = trained_copy(
+            self.student,
+            self.testbed,
+            self.config.student.grpo,
+            self.oracle_tasks(evaluation.sampled_questions),
+            steps,
+            evaluation.prompts_per_step,
+            question_reward(self.testbed, self.config.teacher.answer_scoring),
+            derive_seed(self.config.seed, SOLVER_SEED_STREAM),
+        )
+        return model
+
     def pretrained_teacher(self, progress: bool = False) -> TinyQuestionTeacher:
         teacher = TinyQuestionTeacher(
             self.config.teacher,
             self.family_config,
-            self.student,
+            self.teacher_start(),
             self.testbed.tokenizer,
             self.testbed.max_new_tokens,
             self.config.seed,
