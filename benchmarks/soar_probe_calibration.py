@@ -22,12 +22,12 @@ import numpy as np
 import torch
 import yaml
 
-from autocurriculum.core import build_config, derive_seed
-from autocurriculum.soar import SOARConfig, build_setup
+from autocurriculum.core import Task, build_config, derive_seed
+from autocurriculum.soar import SOARConfig, SOARSetup, build_setup
 from autocurriculum.soar.grammar import ParsedQuestion
 from autocurriculum.soar.loop import write_well_formed
 from autocurriculum.soar.student import hard_problem_reward, question_reward, success_counts, trained_copy
-from autocurriculum.trainers import generate
+from autocurriculum.trainers import TinyGPT, generate
 
 CONFIG = Path(__file__).with_name("soar_sampled_reward.yaml")
 SETS, QUESTIONS_PER_SET, REWARD_QUESTIONS, RUNS, SAMPLES = 6, 32, 64, 2, 8
@@ -93,7 +93,9 @@ def main() -> None:
         print(json.dumps({"sets": args.sets, "set": k, "reward": rewards}), flush=True)
 
 
-def self_solved(model, setup, tasks: list, generator: torch.Generator, tries: int = 8) -> tuple[list, float]:
+def self_solved(
+    model: TinyGPT, setup: SOARSetup, tasks: list[Task], generator: torch.Generator, tries: int = 8
+) -> tuple[list[Task], float]:
     """The tasks with the student's own sampled solutions (temperature 1) as reference, each resampled up to
     ``tries`` times until it parses as a solution of the question's length; returns them and the share that is right."""
     testbed, question_format = setup.testbed, setup.question_format

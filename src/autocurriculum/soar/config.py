@@ -136,8 +136,9 @@ class GrammarConfig:
 
 @dataclass
 class TeacherConfig:
-    """The question writer: a copy of the warm-started student (the paper's teacher starts from the base model),
-    taught to write questions from the grammar, then RLOO-trained by the outer loop."""
+    """The question writer: a copy of the warm-started student (the paper's teacher starts from the base model; with
+    ``solver_steps`` > 0, a control, from that student after practice on real problems), taught to write questions
+    from the grammar, then RLOO-trained by the outer loop."""
 
     grammar: GrammarConfig = option(GrammarConfig, "The question grammar of the teacher's pretraining.")
     pretrain: SFTConfig = option(
