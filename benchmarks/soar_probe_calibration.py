@@ -26,7 +26,7 @@ from autocurriculum.core import Task, build_config, derive_seed
 from autocurriculum.soar import SOARConfig, SOARSetup, build_setup
 from autocurriculum.soar.grammar import ParsedQuestion
 from autocurriculum.soar.loop import write_well_formed
-from autocurriculum.soar.student import hard_problem_reward, question_reward, success_counts, trained_copy
+from autocurriculum.soar.student import hard_problem_reward, success_counts, trained_copy
 from autocurriculum.trainers import TinyGPT, generate
 
 CONFIG = Path(__file__).with_name("soar_sampled_reward.yaml")
@@ -47,8 +47,9 @@ def main() -> None:
     config = build_config(SOARConfig, yaml.safe_load(args.config.read_text()))
     setup = build_setup(config)
     testbed, grpo, family = setup.testbed, config.student.grpo, setup.testbed.families[0]
+    # measured by success, trained with the student's training rewards (student.format_credit), as the loop does
     hard_reward = hard_problem_reward(testbed, config.hard_set.scoring)
-    question_reward_fn = question_reward(testbed, config.teacher.answer_scoring)
+    hard_training_reward, question_training_reward = setup.hard_training_reward(), setup.question_training_reward()
     rng = np.random.default_rng(7)
     train = setup.hard_set.train
     reward_questions = [train[int(r)] for r in rng.choice(len(train), size=REWARD_QUESTIONS, replace=False)]
@@ -61,7 +62,7 @@ def main() -> None:
 
     def probed(model, steps: int, run: int):
         return trained_copy(
-            model, testbed, grpo, reward_questions, steps, batch, hard_reward, derive_seed(5, steps, run)
+            model, testbed, grpo, reward_questions, steps, batch, hard_training_reward, derive_seed(5, steps, run)
         )[0]
 
     base = setup.fresh_student()
@@ -84,7 +85,7 @@ def main() -> None:
             gains: dict[int, list[float]] = {h: [] for h in probes}
             for j in range(RUNS):  # one inner run, measured after every probe length
                 inner, _ = trained_copy(
-                    base, testbed, grpo, tasks, steps, batch, question_reward_fn, derive_seed(3, k, j)
+                    base, testbed, grpo, tasks, steps, batch, question_training_reward, derive_seed(3, k, j)
                 )
                 for h in probes:
                     gains[h].append(sampled_success(probed(inner, h, j), j) - controls[h][j])

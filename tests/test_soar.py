@@ -506,6 +506,31 @@ def test_an_outer_step_runs_under_trace_answer_scoring(setup: SOARSetup, pretrai
     assert silent_solver.skipped_steps == 1
 
 
+def test_format_credit_rewards_a_well_formed_wrong_attempt_in_training_only(setup: SOARSetup) -> None:
+    """student.format_credit is the paper's tiered student reward: solved 1, well-formed but wrong the credit,
+    malformed 0; with 0 (the default) training rewards are the success rules themselves."""
+    written = setup.question_format.parse("C3+4-2....=", "7,5|5")
+    assert written is not None
+    question, hard = written.task(), setup.hard_set.train[0]
+    level = setup.question_format.level_of(hard.prompt)
+    assert level is not None
+    wrong_hard = ",".join(["0"] * level) + "|0"
+    assert wrong_hard != hard.demonstration
+    # solved; the same answer by a wrong step; a wrong answer; one state too few; no answer; empty
+    completions = ["7,5|5", "1,5|5", "7,5|4", "5|5", "7,5|", ""]
+    binary = with_config(setup, teacher={"answer_scoring": "trace"})
+    assert binary.question_training_reward()([question] * 6, completions).tolist() == [1, 0, 0, 0, 0, 0]
+    tiered = with_config(setup, teacher={"answer_scoring": "trace"}, student={"format_credit": 0.25})
+    assert tiered.question_training_reward()([question] * 6, completions).tolist() == [1, 0.25, 0.25, 0, 0, 0]
+    final = with_config(setup, teacher={"answer_scoring": "final"}, student={"format_credit": 0.25})
+    assert final.question_training_reward()([question] * 6, completions).tolist() == [1, 1, 0.25, 1, 0, 0]
+    hard_completions = [hard.demonstration or "", wrong_hard, wrong_hard + ",0", "junk"]
+    assert tiered.hard_training_reward()([hard] * 4, hard_completions).tolist() == [1, 0.25, 0, 0]
+    # what is measured stays exact: the loop's reward on Q_R and pass@k use the success rule, not the credit
+    loop = SOARLoop(tiered, CallableQuestionTeacher(lambda prompt: "C3+4-2....=#7,5|5", "?"))
+    assert loop._hard_reward([hard] * 4, hard_completions).tolist() == [1, 0, 0, 0]
+
+
 def test_the_solver_head_start_trains_the_teacher_copy_on_oracle_problems_only(setup: SOARSetup) -> None:
     """teacher.solver_steps (a control outside the paper) changes what the teacher starts from, never the student."""
     assert setup.teacher_start() is setup.student  # 0, the paper: the teacher is a copy of the base student
@@ -531,6 +556,8 @@ def test_invalid_config_values_name_the_field() -> None:
         tiny_config(teacher={"answer_scoring": "vibes"})
     with pytest.raises(ConfigError, match=r"teacher\.solver_steps"):
         tiny_config(teacher={"solver_steps": -1})
+    with pytest.raises(ConfigError, match=r"student\.format_credit"):
+        tiny_config(student={"format_credit": 1.0})
     with pytest.raises(ConfigError, match=r"evaluation\.pass_at"):
         tiny_config(evaluation={"pass_at": [64]})
     digits = {"testbed": {"task_options": {"op_chain": {"max_length": 4, "operators": "+-", "filler": "digits"}}}}

@@ -64,8 +64,20 @@ class StudentConfig:
         "KL 0.001; the testbed student is calibrated at 3e-4, group 8, no KL). max_new_tokens is derived.",
     )
 
+    format_credit: float = option(
+        0.0,
+        "Training reward of a well-formed but wrong completion (one state per operation, '|', a digit), as a share "
+        "of a solved one's 1.0; 0 is a binary reward. The paper's student reward (Math-Verify) pays 120 for a "
+        "right boxed answer, 20 for an unverified one that contains it, 10 for a wrong boxed one and 0 without a "
+        "box: 10/120 = 0.083 (its 20 tier has no counterpart here: a well-formed op_chain answer always parses). It "
+        "applies to every student RL run (inner runs, probes, evaluation, Hard-Only), never to what is measured "
+        "(rewards on Q_R, pass@k, fail@K, the intrinsic success rate), and lets a question with a wrong answer still "
+        "teach the shape of a solution (docs/soar.md, round 8).",
+    )
+
     def validate(self) -> None:
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
+        require(0.0 <= self.format_credit < 1.0, "format_credit", f"must lie in [0, 1), got {self.format_credit}")
         for name in ("testbed", "warm_start", "model", "sft", "grpo"):
             with config_section(name):
                 getattr(self, name).validate()

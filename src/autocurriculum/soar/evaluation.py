@@ -24,7 +24,6 @@ from autocurriculum.soar.student import (
     grpo_run,
     hard_problem_reward,
     mean_pass_at_k,
-    question_reward,
     success_counts,
 )
 from autocurriculum.tasks.op_chain import SEPARATOR
@@ -95,7 +94,7 @@ def _fresh_student(
         first,
         evaluation.synthetic_steps if first else 0,
         evaluation.prompts_per_step,
-        question_reward(testbed, config.teacher.answer_scoring),
+        setup.question_training_reward(),
         seed=seed * 31 + 1,
     )
     phase_two = grpo_run(
@@ -105,7 +104,7 @@ def _fresh_student(
         setup.hard_set.train,
         hard_steps,
         evaluation.prompts_per_step,
-        hard_problem_reward(testbed, config.hard_set.scoring),
+        setup.hard_training_reward(),
         seed=seed * 31 + 2,
     )
     return {

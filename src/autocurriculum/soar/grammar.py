@@ -129,6 +129,12 @@ class QuestionFormat:
             return None
         return ParsedQuestion(question=question, answer=answer, level=level, operators=body[0::2], solution=solution)
 
+    def solution_shaped(self, question: str, completion: str) -> bool:
+        """Whether ``completion`` has the shape of a solution of ``question`` (one state per operation, ``|``, a
+        digit), right or wrong: the testbed's counterpart of the paper's "boxed" answer."""
+        level = self.level_of(question)
+        return level is not None and self._solution_shaped(completion.strip(), level)
+
     def _solution_shaped(self, solution: str | None, level: int) -> bool:
         states = rf"{self._digit}(?:{re.escape(STATE_SEPARATOR)}{self._digit}){{{level - 1}}}"
         return (

@@ -108,6 +108,8 @@ class SOARLoop:
         self.student_rollouts = 0  # every inner-run and intrinsic-reward student rollout
         self._hard_reward = hard_problem_reward(setup.testbed, self.config.hard_set.scoring)
         self._question_reward = question_reward(setup.testbed, self.config.teacher.answer_scoring)
+        self._question_training_reward = setup.question_training_reward()
+        self._hard_training_reward = setup.hard_training_reward()
 
     # ----- the loop -----
     def run(self, on_step: Callable[[dict[str, Any]], None] | None = None, checkpoint: Path | None = None) -> None:
@@ -232,7 +234,7 @@ class SOARLoop:
                     tasks,
                     steps,
                     inner.prompts_per_step,
-                    self._question_reward,
+                    self._question_training_reward,
                     seed=derive_seed(self.config.seed, t, 3, k, j),
                 )
                 self.student_rollouts += stats.rollouts
@@ -253,7 +255,7 @@ class SOARLoop:
             reward_questions,
             inner.probe_steps,
             inner.prompts_per_step,
-            self._hard_reward,
+            self._hard_training_reward,
             seed=derive_seed(self.config.seed, t, 6, run),
         )
         self.student_rollouts += stats.rollouts

@@ -12,7 +12,13 @@ from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.soar.config import SOARConfig
 from autocurriculum.soar.grammar import QuestionFormat
 from autocurriculum.soar.hard_set import HardSet, build_hard_set
-from autocurriculum.soar.student import question_reward, trained_copy
+from autocurriculum.soar.student import (
+    RewardFn,
+    hard_problem_reward,
+    question_reward,
+    trained_copy,
+    with_format_credit,
+)
 from autocurriculum.soar.teacher import TinyQuestionTeacher
 from autocurriculum.tasks.op_chain import OpChainConfig
 from autocurriculum.trainers import TinyGPT
@@ -37,6 +43,17 @@ class SOARSetup:
     def fresh_student(self) -> TinyGPT:
         return copy.deepcopy(self.student)
 
+    def question_training_reward(self) -> RewardFn:
+        """What a student's RL run on questions is rewarded with: ``teacher.answer_scoring``, plus
+        ``student.format_credit`` for a well-formed wrong attempt."""
+        success = question_reward(self.testbed, self.config.teacher.answer_scoring)
+        return with_format_credit(success, self.question_format, self.config.student.format_credit)
+
+    def hard_training_reward(self) -> RewardFn:
+        """What a student's RL run on hard problems is rewarded with: ``hard_set.scoring``, plus the format credit."""
+        success = hard_problem_reward(self.testbed, self.config.hard_set.scoring)
+        return with_format_credit(success, self.question_format, self.config.student.format_credit)
+
     def oracle_tasks(self, count: int) -> list[Task]:
         """Real problems, with true answers, of the levels between the warm start and the hard set."""
         family = self.testbed.families[0]
@@ -59,7 +76,7 @@ class SOARSetup:
             self.oracle_tasks(evaluation.sampled_questions),
             steps,
             evaluation.prompts_per_step,
-            question_reward(self.testbed, self.config.teacher.answer_scoring),
+            self.question_training_reward(),
             derive_seed(self.config.seed, SOLVER_SEED_STREAM),
         )
         return model

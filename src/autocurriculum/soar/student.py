@@ -5,7 +5,8 @@ The student is the calibrated testbed student (``experiments.testbed``) trained 
 question is scored against the teacher's (unverified) answer by ``teacher.answer_scoring`` (default: the family's
 final-answer verifier, as SOAR scores the student against the teacher's boxed answer); a hard problem is scored by
 ``hard_set.scoring`` (default: the whole scratchpad must be right, so a one-in-ten guess of the final digit does not
-count as solving it).
+count as solving it). Those rules say what is solved; the student's RL runs train on them, plus, with
+``student.format_credit``, a partial reward for a well-formed wrong attempt (``with_format_credit``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from autocurriculum.core import Task
 from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.experiments.testbed import Testbed
+from autocurriculum.soar.grammar import QuestionFormat
 from autocurriculum.trainers import GRPOConfig, GRPOTrainer, TinyGPT, greedy_complete
 
 RewardFn = Callable[[Sequence[Task], Sequence[str]], np.ndarray]
@@ -69,6 +71,23 @@ def question_reward(testbed: Testbed, scoring: str) -> RewardFn:
                 "or use answer_scoring 'final'"
             )
         return trace(tasks, completions)
+
+    return score
+
+
+def with_format_credit(success: RewardFn, question_format: QuestionFormat, credit: float) -> RewardFn:
+    """A training reward from a success rule (``student.format_credit``): 1 where ``success`` says solved,
+    ``credit`` where the completion is solution-shaped for its question but wrong, 0 otherwise. The paper's tiered
+    student reward, so a question whose answer is wrong still rewards a well-formed attempt over a malformed one."""
+    if credit == 0:
+        return success
+
+    def score(tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
+        solved = success(tasks, completions)
+        shaped = np.array(
+            [question_format.solution_shaped(t.prompt, c) for t, c in zip(tasks, completions, strict=True)]
+        )
+        return np.where(solved > 0, solved, credit * shaped)
 
     return score
 
