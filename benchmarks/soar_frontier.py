@@ -7,6 +7,9 @@ of the whole trace (temperature 1) on fresh problems of levels 5-10, the levels 
 share of zero-variance groups since the last checkpoint. No teacher is involved: this is the ceiling of what a
 perfect teacher's questions could do within the evaluation's synthetic phase.
 
+It also prints, per level, the share of samples that are solution-shaped (one state per operation, ``|``, a digit;
+right or wrong): what ``student.format_credit`` rewards (round 8).
+
 With ``--plurality K`` it also prints, per level, how often the most frequent of K sampled solutions is the true
 one: what a teacher that answers its own questions by a plurality vote over K of its samples would get right (the
 teacher is a copy of this student; ties go to the solution sampled first).
@@ -23,12 +26,14 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from autocurriculum.core import Task, build_config
 from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.soar import SOARConfig
+from autocurriculum.soar.grammar import QuestionFormat
 from autocurriculum.soar.student import grpo_run, question_reward, success_counts, trace_reward
 from autocurriculum.trainers import TinyGPT, generate
 
@@ -83,6 +88,10 @@ def main() -> None:
     stones = [family.generate(STONE_LEVELS[i % 3], 7_000_000 + i) for i in range(STONES)]
     tests = {lv: [family.generate(lv, 8_000_000 + 1_000 * lv + i) for i in range(TEST_PER_LEVEL)] for lv in TEST_LEVELS}
     reward, trace = question_reward(testbed, args.scoring), trace_reward(testbed)
+    question_format = QuestionFormat(family.config)
+
+    def shaped(tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
+        return np.array([question_format.solution_shaped(t.prompt, c) for t, c in zip(tasks, completions, strict=True)])
 
     done = 0
     for step in checkpoints:
@@ -95,7 +104,19 @@ def main() -> None:
             )
             for lv, tasks in tests.items()
         }
-        row = {"student_seed": args.student_seed, "scoring": args.scoring, "steps": step, "trace_success": success}
+        shape = {
+            f"L{lv}": round(
+                float(success_counts(model, testbed, tasks, SAMPLES, 1.0, shaped, generator).mean()) / SAMPLES, 3
+            )
+            for lv, tasks in tests.items()
+        }
+        row = {
+            "student_seed": args.student_seed,
+            "scoring": args.scoring,
+            "steps": step,
+            "trace_success": success,
+            "solution_shaped": shape,
+        }
         if stats.steps:
             row["zero_variance_fraction"] = round(stats.zero_variance_fraction, 3)
         if args.plurality:
