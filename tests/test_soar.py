@@ -526,9 +526,6 @@ def test_format_credit_rewards_a_well_formed_wrong_attempt_in_training_only(setu
     assert final.question_training_reward()([question] * 6, completions).tolist() == [1, 1, 0.25, 1, 0, 0]
     hard_completions = [hard.demonstration or "", wrong_hard, wrong_hard + ",0", "junk"]
     assert tiered.hard_training_reward()([hard] * 4, hard_completions).tolist() == [1, 0.25, 0, 0]
-    # what is measured stays exact: the loop's reward on Q_R and pass@k use the success rule, not the credit
-    loop = SOARLoop(tiered, CallableQuestionTeacher(lambda prompt: "C3+4-2....=#7,5|5", "?"))
-    assert loop._hard_reward([hard] * 4, hard_completions).tolist() == [1, 0, 0, 0]
 
 
 def test_the_solver_head_start_trains_the_teacher_copy_on_oracle_problems_only(setup: SOARSetup) -> None:
