@@ -26,7 +26,6 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
 from autocurriculum.core import Task, build_config
@@ -34,7 +33,13 @@ from autocurriculum.experiments.testbed import Testbed
 from autocurriculum.experiments.warm_start import warm_start
 from autocurriculum.soar import SOARConfig
 from autocurriculum.soar.grammar import QuestionFormat
-from autocurriculum.soar.student import grpo_run, question_reward, success_counts, trace_reward
+from autocurriculum.soar.student import (
+    grpo_run,
+    question_reward,
+    solution_shape_reward,
+    success_counts,
+    trace_reward,
+)
 from autocurriculum.trainers import TinyGPT, generate
 
 STONE_LEVELS, TEST_LEVELS = (5, 6, 7), (5, 6, 7, 8, 9, 10)
@@ -88,10 +93,7 @@ def main() -> None:
     stones = [family.generate(STONE_LEVELS[i % 3], 7_000_000 + i) for i in range(STONES)]
     tests = {lv: [family.generate(lv, 8_000_000 + 1_000 * lv + i) for i in range(TEST_PER_LEVEL)] for lv in TEST_LEVELS}
     reward, trace = question_reward(testbed, args.scoring), trace_reward(testbed)
-    question_format = QuestionFormat(family.config)
-
-    def shaped(tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
-        return np.array([question_format.solution_shaped(t.prompt, c) for t, c in zip(tasks, completions, strict=True)])
+    shaped = solution_shape_reward(QuestionFormat(family.config))
 
     done = 0
     for step in checkpoints:

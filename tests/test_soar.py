@@ -623,11 +623,15 @@ def test_soar_compare_writes_every_output(tmp_path: Path) -> None:
     run = cli.invoke(app, ["soar", "run", "--config", str(config), "--out", str(tmp_path / "run")])
     assert run.exit_code == 0, run.output
     assert (tmp_path / "run" / "state-grounded.pt").exists() and (tmp_path / "run" / "promoted.jsonl").exists()
-    evaluated = cli.invoke(
-        app, ["soar", "evaluate", str(out / "seed-0" / "questions-base-t.jsonl"), "--config", str(config)]
-    )
+    sets = [str(out / "seed-0" / f"questions-{arm}.jsonl") for arm in ("base-t", "grounded-t")]
+    evaluated = cli.invoke(app, ["soar", "evaluate", *sets, "--config", str(config)])
     assert evaluated.exit_code == 0, evaluated.output
-    assert "hard-only: pass@1" in evaluated.output
+    output = "".join(evaluated.output.split())  # rich wraps long lines
+    assert output.count("hard-only:pass@1") == 1  # Hard-Only runs once for every set
+    assert all(output.count(f"{name}:pass@1") == 1 for name in sets)
+    assert output.count("perstudent:") == 3
+    missing = cli.invoke(app, ["soar", "evaluate", sets[0], str(tmp_path / "none.jsonl"), "--config", str(config)])
+    assert missing.exit_code != 0 and "none.jsonl" in " ".join(str(missing.exception).split())
 
 
 @pytest.mark.filterwarnings("ignore::autocurriculum.experiments.warm_start.WarmStartNotConverged")

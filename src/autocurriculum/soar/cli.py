@@ -86,31 +86,38 @@ def run(
 
 @soar_app.command()
 def evaluate(
-    questions: Annotated[Path, typer.Argument(help="A JSONL question set (promoted.jsonl, questions-<arm>.jsonl).")],
+    questions: Annotated[
+        list[Path], typer.Argument(help="JSONL question sets (promoted.jsonl, questions-<arm>.jsonl), one or more.")
+    ],
     config: ConfigOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fresh students (the teacher seed's role).")] = 0,
     quick: QuickOption = False,
     threads: ThreadsOption = 1,
 ) -> None:
-    """A fresh student trained on QUESTIONS then on the hard training set, against Hard-Only at the same budget."""
+    """Fresh students trained on each of QUESTIONS then on the hard training set, against Hard-Only at the same
+    budget (run once). The students of every row share their seeds, so they pair up across rows."""
     from autocurriculum.soar.evaluation import evaluate_question_set
     from autocurriculum.soar.questions import read_questions
     from autocurriculum.soar.setup import build_setup
 
     _threads(threads)
-    if not questions.exists():
-        raise ConfigError(f"QUESTIONS: file {questions} does not exist")
+    missing = [str(path) for path in questions if not path.exists()]
+    if missing:
+        raise ConfigError(f"QUESTIONS: file(s) {', '.join(missing)} do not exist")
     soar = _config(config, quick, {"seed": seed})
     setup = build_setup(soar, progress=True)
-    loaded = read_questions(questions, setup.question_format)
-    require(len(loaded) > 0, "QUESTIONS", f"{questions} holds no questions")
-    rows = {
-        "hard-only": evaluate_question_set(setup, None, seed),
-        questions.name: evaluate_question_set(setup, loaded, seed),
-    }
+    sets = {str(path): read_questions(path, setup.question_format) for path in questions}
+    for path, loaded in sets.items():
+        require(len(loaded) > 0, "QUESTIONS", f"{path} holds no questions")
+    rows = {"hard-only": evaluate_question_set(setup, None, seed)}
+    rows.update({path: evaluate_question_set(setup, loaded, seed) for path, loaded in sets.items()})
+    widest = f"pass@{max(soar.evaluation.pass_at)}"
     for name, scores in rows.items():
         numbers = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if k.startswith("pass@"))
-        console.print(f"{name}: {numbers} ({scores['student_rollouts']:,} student rollouts)")
+        students = ", ".join(f"{student[widest]:.4f}" for student in scores["per_student"])
+        console.print(
+            f"{name}: {numbers} ({scores['student_rollouts']:,} student rollouts); {widest} per student: {students}"
+        )
 
 
 @soar_app.command()

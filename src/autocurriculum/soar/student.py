@@ -75,19 +75,29 @@ def question_reward(testbed: Testbed, scoring: str) -> RewardFn:
     return score
 
 
+def solution_shape_reward(question_format: QuestionFormat) -> RewardFn:
+    """1.0 where the completion is solution-shaped for its task's prompt (one state per operation, ``|``, a digit),
+    right or wrong."""
+
+    def score(tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
+        return np.array(
+            [float(question_format.solution_shaped(t.prompt, c)) for t, c in zip(tasks, completions, strict=True)]
+        )
+
+    return score
+
+
 def with_format_credit(success: RewardFn, question_format: QuestionFormat, credit: float) -> RewardFn:
     """A training reward from a success rule (``student.format_credit``): 1 where ``success`` says solved,
     ``credit`` where the completion is solution-shaped for its question but wrong, 0 otherwise. The paper's tiered
     student reward, so a question whose answer is wrong still rewards a well-formed attempt over a malformed one."""
     if credit == 0:
         return success
+    shaped = solution_shape_reward(question_format)
 
     def score(tasks: Sequence[Task], completions: Sequence[str]) -> np.ndarray:
         solved = success(tasks, completions)
-        shaped = np.array(
-            [question_format.solution_shaped(t.prompt, c) for t, c in zip(tasks, completions, strict=True)]
-        )
-        return np.where(solved > 0, solved, credit * shaped)
+        return np.where(solved > 0, solved, credit * shaped(tasks, completions))
 
     return score
 
