@@ -27,7 +27,13 @@ from autocurriculum.soar import SOARConfig, SOARLoop, TeacherWroteNothing, build
 from autocurriculum.soar import loop as loop_module
 from autocurriculum.soar.config import DOTS_OP_CHAIN
 from autocurriculum.soar.evaluation import corrupt_answers
-from autocurriculum.soar.grammar import QuestionFormat, grammar_question, pretraining_corpus
+from autocurriculum.soar.grammar import (
+    QuestionFormat,
+    grammar_question,
+    grammar_solutions,
+    pretraining_corpus,
+    true_states,
+)
 from autocurriculum.soar.hard_set import build_hard_set, fail_at_k, hard_candidates
 from autocurriculum.soar.loop import learnability, median_run
 from autocurriculum.soar.promotion import PromotionRule
@@ -45,7 +51,7 @@ from autocurriculum.soar.student import (
 from autocurriculum.soar.teacher import CallableQuestionTeacher, TinyQuestionTeacher
 from autocurriculum.tasks.base import score_completion
 from autocurriculum.tasks.datasets import pool_records
-from autocurriculum.tasks.op_chain import OpChainConfig
+from autocurriculum.tasks.op_chain import OpChainConfig, op_chain_demonstration
 from autocurriculum.trainers.threads import torch_threads
 
 cli = CliRunner()
@@ -167,6 +173,76 @@ def test_the_grammar_writes_every_level_and_some_malformed_questions() -> None:
     assert {p.level for p in well_formed} == set(range(1, 7))
     assert max(len(q) for q in questions) == 2 * 6 + 3  # a malformed question still fits the student's context
     assert pretraining_corpus(5, grammar, family, seed=1) == pretraining_corpus(5, grammar, family, seed=1)
+
+
+def test_the_grammars_own_solutions_are_true_but_for_the_slips() -> None:
+    from autocurriculum.soar.config import GrammarConfig
+
+    family = OpChainConfig(max_length=6, operators="+-")
+    question_format = QuestionFormat(family, written_solution=True)
+    rng = np.random.default_rng(0)
+    questions = [grammar_question(rng, GrammarConfig(operators="+-", max_level=6), family) for _ in range(3000)]
+    parsed = [QuestionFormat(family).parse(q, "0") for q in questions]
+    clean = grammar_solutions(
+        questions, GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.0), family, seed=1
+    )
+    assert all((s is None) == (p is None) for s, p in zip(clean, parsed, strict=True))  # malformed: no solution
+    for solution, question in zip(clean, parsed, strict=True):
+        if question is not None:
+            assert solution == op_chain_demonstration(true_states(question, family.modulus))
+
+    noisy = grammar_solutions(
+        questions, GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.3), family, seed=1
+    )
+    assert noisy == grammar_solutions(
+        questions, GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.3), family, 1
+    )
+    wrong = 0
+    for solution, question in zip(noisy, parsed, strict=True):
+        if question is None:
+            continue
+        assert question_format.parse(question.question, solution) is not None  # a slip keeps the solution's shape
+        truth = true_states(question, family.modulus)
+        states = [int(c) for c in solution.split("|")[0].split(",")]
+        if states != truth:
+            wrong += 1
+            first = next(i for i, (a, b) in enumerate(zip(states, truth, strict=True)) if a != b)
+            assert states[-1] != truth[-1]  # under + and - a slip carries to the answer
+            body = question.question[2 : 2 + 2 * question.level]
+            for i in range(first + 1, question.level):  # after the slip every step is computed right
+                step = int(body[2 * i + 1]) * (1 if body[2 * i] == "+" else -1)
+                assert states[i] == (states[i - 1] + step) % family.modulus
+    well_formed = sum(p is not None for p in parsed)
+    assert 0.25 < wrong / well_formed < 0.35
+
+
+def test_a_grammar_taught_teacher_is_trained_on_the_grammars_solutions(
+    setup: SOARSetup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """teacher.pretrain_answers: 'self' appends the base student's samples, 'grammar' the grammar's solutions (its
+    malformed questions keep the samples)."""
+    from autocurriculum.soar import teacher as teacher_module
+
+    corpora: list[list[tuple[str, str]]] = []
+
+    def capture(trainer: Any, corpus: list[tuple[str, str]], steps: int, progress: bool = False) -> dict[str, float]:
+        corpora.append(corpus)
+        return {"loss": 0.0, "steps": 0}
+
+    monkeypatch.setattr(teacher_module.SFTTrainer, "train", capture)
+    examples = {"pretrain_examples": 300}
+    with_config(setup, teacher=examples).pretrained_teacher()
+    with_config(setup, teacher={**examples, "pretrain_answers": "grammar"}).pretrained_teacher()
+    own, taught = corpora
+    config = tiny_config(teacher={**examples, "pretrain_answers": "grammar"})
+    pairs = pretraining_corpus(300, config.teacher.grammar, setup.family_config, config.seed)
+    questions = [prompt + rest for prompt, rest in pairs]
+    known = grammar_solutions(questions, config.teacher.grammar, setup.family_config, config.seed)
+    assert sum(k is not None for k in known) > 200
+    for (_, rest), (_, own_text), (_, taught_text), solution in zip(pairs, own, taught, known, strict=True):
+        assert own_text.startswith(rest)
+        assert taught_text == (own_text if solution is None else rest + solution)
+    assert sum(a != b for (_, a), (_, b) in zip(own, taught, strict=True)) > 100  # samples are not the grammar's
 
 
 def test_the_teacher_writes_questions_and_answers_them_itself(
@@ -551,6 +627,10 @@ def test_invalid_config_values_name_the_field() -> None:
         tiny_config(hard_set={"scoring": "vibes"})
     with pytest.raises(ConfigError, match=r"teacher\.answer_scoring"):
         tiny_config(teacher={"answer_scoring": "vibes"})
+    with pytest.raises(ConfigError, match=r"teacher\.pretrain_answers"):
+        tiny_config(teacher={"pretrain_answers": "oracle"})
+    with pytest.raises(ConfigError, match=r"teacher\.grammar\.wrong_solution_fraction"):
+        tiny_config(teacher={"grammar": {"wrong_solution_fraction": 1.5}})
     with pytest.raises(ConfigError, match=r"teacher\.solver_steps"):
         tiny_config(teacher={"solver_steps": -1})
     with pytest.raises(ConfigError, match=r"student\.format_credit"):

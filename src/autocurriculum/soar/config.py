@@ -35,6 +35,7 @@ DOTS_OP_CHAIN: Mapping[str, Any] = {"max_length": 10, "operators": "+-"}
 REWARDS = ("grounded", "intrinsic")
 REWARD_METRICS = ("greedy", "sampled")
 SCORINGS = ("trace", "final")
+PRETRAIN_ANSWERS = ("self", "grammar")
 
 
 @dataclass
@@ -131,6 +132,11 @@ class GrammarConfig:
     malformed_fraction: float = option(
         0.1, "Share of pretraining strings broken on purpose (missing '=', wrong padding, no answer, doubled ops)."
     )
+    wrong_solution_fraction: float = option(
+        0.3,
+        "Share of the grammar's own solutions with a slip: one state off, the error carried to the end (a wrong "
+        "answer). Used only with teacher.pretrain_answers = 'grammar'; 0.3 leaves 70% of them right.",
+    )
 
     def validate(self) -> None:
         require(self.max_level >= 1, "max_level", f"must be >= 1, got {self.max_level}")
@@ -144,6 +150,11 @@ class GrammarConfig:
             "malformed_fraction",
             f"must lie in [0, 1), got {self.malformed_fraction}",
         )
+        require(
+            0.0 <= self.wrong_solution_fraction <= 1.0,
+            "wrong_solution_fraction",
+            f"must lie in [0, 1], got {self.wrong_solution_fraction}",
+        )
 
 
 @dataclass
@@ -156,10 +167,19 @@ class TeacherConfig:
     pretrain: SFTConfig = option(
         SFTConfig,
         "Optimizer of the question-writing SFT (SFTConfig, default learning rate 1e-3); the loss covers the question "
-        "only, so the teacher's solving stays the base model's.",
+        "and the solution after it (pretrain_answers).",
     )
     pretrain_steps: int = option(300, "SFT steps teaching the teacher to write questions (0: it never learns to).")
     pretrain_examples: int = option(20_000, "Grammar questions drawn for that SFT.")
+    pretrain_answers: str = option(
+        "self",
+        "What follows each grammar question in that SFT. 'self' (the paper: teacher and student are copies of one "
+        "base model): the base student's own sampled solution, so the teacher's answers stay as good, and as wrong, "
+        "as the base model's. 'grammar' (the issue's and the T3 design's teacher, 'pretrained on a broad, noisy "
+        "problem grammar'): the grammar's own solution, grammar.wrong_solution_fraction of them with a slip, so the "
+        "teacher learns to solve from the grammar as a pretrained LM learns from its corpus, and can know more than "
+        "the student (docs/soar.md, round 9).",
+    )
     learning_rate: float = option(
         1e-4, "AdamW learning rate of the RLOO update (paper: 1e-5, the student's rate; swept 1e-6 to 5e-5)."
     )
@@ -193,6 +213,11 @@ class TeacherConfig:
         require(self.pretrain_steps >= 0, "pretrain_steps", f"must be >= 0, got {self.pretrain_steps}")
         require(self.solver_steps >= 0, "solver_steps", f"must be >= 0, got {self.solver_steps}")
         require(self.pretrain_examples >= 1, "pretrain_examples", f"must be >= 1, got {self.pretrain_examples}")
+        require(
+            self.pretrain_answers in PRETRAIN_ANSWERS,
+            "pretrain_answers",
+            f"must be one of {PRETRAIN_ANSWERS}, got {self.pretrain_answers!r}",
+        )
         require(
             self.learning_rate >= 0,
             "learning_rate",

@@ -28,6 +28,7 @@ from autocurriculum.tasks.op_chain import (
     SEPARATOR,
     STATE_SEPARATOR,
     OpChainConfig,
+    op_chain_demonstration,
     op_chain_prompt,
     op_chain_states,
 )
@@ -148,9 +149,13 @@ class QuestionFormat:
 
 def true_states(question: ParsedQuestion, modulus: int) -> list[int]:
     """The correct states of a parsed question, one per operation (its solution is ``op_chain_demonstration``)."""
+    return op_chain_states(int(question.question[1]), _steps(question), modulus)
+
+
+def _steps(question: ParsedQuestion) -> list[tuple[str, int]]:
+    """The (operator, operand) pairs of a parsed question."""
     body = question.question[2 : 2 + 2 * question.level]
-    steps = [(body[i], int(body[i + 1])) for i in range(0, len(body), 2)]
-    return op_chain_states(int(question.question[1]), steps, modulus)
+    return [(body[i], int(body[i + 1])) for i in range(0, len(body), 2)]
 
 
 def grammar_question(rng: np.random.Generator, grammar: GrammarConfig, family: OpChainConfig) -> str:
@@ -186,6 +191,29 @@ def pretraining_corpus(count: int, grammar: GrammarConfig, family: OpChainConfig
         question = grammar_question(rng, grammar, family)
         pairs.append((TEACHER_PROMPT, question[len(TEACHER_PROMPT) :]))
     return pairs
+
+
+def grammar_solutions(
+    questions: list[str], grammar: GrammarConfig, family: OpChainConfig, seed: int
+) -> list[str | None]:
+    """The grammar's own solution of each pretraining question (None for a malformed one): the true scratchpad, but
+    ``grammar.wrong_solution_fraction`` of them with a slip, one state off and the later steps computed from it, the
+    way a corpus holds worked solutions with mistakes in them."""
+    rng = np.random.default_rng([seed, 1718])
+    parser = QuestionFormat(family)
+    solutions: list[str | None] = []
+    for question in questions:
+        parsed = parser.parse(question, "0")  # the digit only makes it parse; the states come from the question
+        if parsed is None:
+            solutions.append(None)
+            continue
+        states = true_states(parsed, family.modulus)
+        if rng.random() < grammar.wrong_solution_fraction:
+            slip = int(rng.integers(0, parsed.level))
+            wrong = (states[slip] + int(rng.integers(1, family.modulus))) % family.modulus
+            states = [*states[:slip], wrong, *op_chain_states(wrong, _steps(parsed)[slip + 1 :], family.modulus)]
+        solutions.append(op_chain_demonstration(states))
+    return solutions
 
 
 def question_length(family: OpChainConfig) -> int:

@@ -22,7 +22,13 @@ import torch
 
 from autocurriculum.core.errors import InvalidArgumentError
 from autocurriculum.soar.config import TeacherConfig
-from autocurriculum.soar.grammar import QUESTION_END, TEACHER_PROMPT, pretraining_corpus, question_length
+from autocurriculum.soar.grammar import (
+    QUESTION_END,
+    TEACHER_PROMPT,
+    grammar_solutions,
+    pretraining_corpus,
+    question_length,
+)
 from autocurriculum.tasks.op_chain import OpChainConfig
 from autocurriculum.trainers import CharTokenizer, Generation, SFTTrainer, TinyGPT, generate, policy_loss
 from autocurriculum.trainers.sequences import completion_logprobs, left_pad, right_pad
@@ -105,12 +111,14 @@ class TinyQuestionTeacher(QuestionTeacher):
         self.updates = 0
 
     def pretrain(self, progress: bool = False) -> dict[str, float]:
-        """SFT on grammar questions, each followed by the base model's own sampled solution of it.
+        """SFT on grammar questions, each followed by a solution: the base model's own sample of it
+        (``pretrain_answers: self``) or the grammar's noisy one (``grammar``; malformed questions keep the sample).
 
         Training on questions alone overwrites what the base model writes after ``=`` (it starts writing question
-        characters there); appending its own solutions is self-distillation, so the teacher learns to write
-        questions while its answers stay as good, and as wrong, as the base model's. The result is also the KL
-        reference of the RLOO updates.
+        characters there). Appending its own solutions is self-distillation: the teacher learns to write questions
+        while its answers stay as good, and as wrong, as the base model's (the paper's teacher). The grammar's
+        solutions teach it to solve as well, the way a pretrained LM learns from its corpus. The result is also the
+        KL reference of the RLOO updates.
         """
         stats: dict[str, float] = {"loss": float("nan"), "steps": 0}
         if self.config.pretrain_steps > 0:
@@ -123,6 +131,10 @@ class TinyQuestionTeacher(QuestionTeacher):
                 solutions += generate(
                     self.model, self.tokenizer, prompts, tokens, self.config.temperature, generator=generator
                 ).texts
+            if self.config.pretrain_answers == "grammar":
+                written = [TEACHER_PROMPT + rest for _, rest in questions]
+                from_grammar = grammar_solutions(written, self.config.grammar, self.family, self.seed)
+                solutions = [own if new is None else new for own, new in zip(solutions, from_grammar, strict=True)]
             corpus = [(prompt, rest + solution) for (prompt, rest), solution in zip(questions, solutions, strict=True)]
             trainer = SFTTrainer(self.model, self.tokenizer, self.config.pretrain, seed=self.seed * 13 + 5)
             stats = trainer.train(corpus, steps=self.config.pretrain_steps, progress=progress)
