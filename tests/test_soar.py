@@ -181,22 +181,18 @@ def test_the_grammars_own_solutions_are_true_but_for_the_slips() -> None:
     family = OpChainConfig(max_length=6, operators="+-")
     question_format = QuestionFormat(family, written_solution=True)
     rng = np.random.default_rng(0)
-    questions = [grammar_question(rng, GrammarConfig(operators="+-", max_level=6), family) for _ in range(3000)]
+    clean_grammar = GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.0)
+    noisy_grammar = GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.3)
+    questions = [grammar_question(rng, clean_grammar, family) for _ in range(3000)]
     parsed = [QuestionFormat(family).parse(q, "0") for q in questions]
-    clean = grammar_solutions(
-        questions, GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.0), family, seed=1
-    )
+    clean = grammar_solutions(questions, clean_grammar, family, seed=1)
     assert all((s is None) == (p is None) for s, p in zip(clean, parsed, strict=True))  # malformed: no solution
     for solution, question in zip(clean, parsed, strict=True):
         if question is not None:
             assert solution == op_chain_demonstration(true_states(question, family.modulus))
 
-    noisy = grammar_solutions(
-        questions, GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.3), family, seed=1
-    )
-    assert noisy == grammar_solutions(
-        questions, GrammarConfig(operators="+-", max_level=6, wrong_solution_fraction=0.3), family, 1
-    )
+    noisy = grammar_solutions(questions, noisy_grammar, family, seed=1)
+    assert noisy == grammar_solutions(questions, noisy_grammar, family, seed=1)  # seeded
     wrong = 0
     for solution, question in zip(noisy, parsed, strict=True):
         if question is None:

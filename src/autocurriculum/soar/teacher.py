@@ -2,7 +2,8 @@
 
 ``TinyQuestionTeacher`` is the testbed teacher: a copy of the warm-started student (SOAR's teacher starts from the
 base model), taught by SFT to write grammar questions after the prompt ``C``; it goes on to answer its own question
-in the same generation (scratchpad, ``|``, digit) with what the base model knows. The outer loop trains it
+in the same generation (scratchpad, ``|``, digit) with what the base model knows, or, with ``pretrain_answers:
+grammar``, with what the grammar's solutions taught it. The outer loop trains it
 with RLOO: every token of a rollout, question and answer, carries its set's advantage. ``CallableQuestionTeacher``
 wraps any prompt -> text callable (a Hugging Face pipeline, an API client) returning ``question#answer``, so the
 loop's scoring, promotion and question sets work with a real model; it is not trained here (its update belongs to
