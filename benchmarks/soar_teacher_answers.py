@@ -52,11 +52,10 @@ def main() -> None:
     )
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # level -> questions, answer right, trace right
     for question in questions:
-        truth = true_states(question, question_format.modulus)
         row = counts[question.level]
         row[0] += 1
-        row[1] += question.answer == str(truth[-1])
-        row[2] += question.solution == op_chain_demonstration(truth)
+        row[1] += question.answer == question_format.true_answer(question)
+        row[2] += question.solution == op_chain_demonstration(true_states(question, question_format.modulus))
     total = [sum(row[i] for row in counts.values()) for i in range(3)]
     print(
         json.dumps(

@@ -134,8 +134,8 @@ class GrammarConfig:
     )
     wrong_solution_fraction: float = option(
         0.3,
-        "Share of the grammar's own solutions with a slip: one state off, the error carried to the end (a wrong "
-        "answer). Used only with teacher.pretrain_answers = 'grammar'; 0.3 leaves 70% of them right.",
+        "Share of the grammar's own solutions with a slip: one state off and the later steps computed from it (under "
+        "'+' and '-' a wrong answer). Used only with teacher.pretrain_answers = 'grammar'; 0.3 leaves 70% right.",
     )
 
     def validate(self) -> None:

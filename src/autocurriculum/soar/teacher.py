@@ -132,6 +132,8 @@ class TinyQuestionTeacher(QuestionTeacher):
                 solutions += generate(
                     self.model, self.tokenizer, prompts, tokens, self.config.temperature, generator=generator
                 ).texts
+            # every question is sampled even where the grammar answers it, so 'self' and 'grammar' draw the same
+            # samples and their corpora differ only in the grammar's solutions
             if self.config.pretrain_answers == "grammar":
                 written = [TEACHER_PROMPT + rest for _, rest in questions]
                 from_grammar = grammar_solutions(written, self.config.grammar, self.family, self.seed)
