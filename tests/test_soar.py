@@ -736,3 +736,82 @@ def test_unknown_arms_are_refused_by_name(tmp_path: Path) -> None:
     result = cli.invoke(app, ["soar", "compare", "--arms", "hard-only,magic", "--out", str(tmp_path)])
     assert result.exit_code != 0
     assert "magic" in str(result.exception) or "magic" in result.output
+
+
+# ----- reports over several runs -----
+def _fake_compare(out: Path, config: SOARConfig, pass32: dict[int, dict[str, float | None]]) -> None:
+    """A compare output directory with the given per-seed pass@32 (None: the arm was skipped, as PQ is without a
+    promotion), without training anything."""
+    from autocurriculum.soar.experiment import summarise
+
+    per_seed = []
+    for seed, arms in pass32.items():
+        results: dict[str, Any] = {}
+        for arm, score in arms.items():
+            if score is None:
+                results[arm] = {"skipped": "no questions (no promotion, or an empty subset)"}
+            else:
+                results[arm] = {"pass@1": score / 4, "pass@8": score / 2, "pass@32": score, "student_rollouts": 64}
+        teachers = {
+            "grounded": {
+                "promotions": 0 if arms.get("pq") is None else 1,
+                "collapsed": False,
+                "final_diversity_bits": 3.0,
+                "final_vendi_score": 9.0,
+                "student_rollouts": 1_000,
+            }
+        }
+        per_seed.append({"seed": seed, "arms": results, "teachers": teachers})
+        (out / f"seed-{seed}").mkdir(parents=True)
+        record = {"step": 0, "mean_reward": 0.01, "moving_average": 0.01, "promoted_set": None, "diversity_bits": 3.0}
+        (out / f"seed-{seed}" / "history-grounded.jsonl").write_text(json.dumps(record) + "\n")
+    summary = {
+        **summarise(per_seed, config),
+        "per_seed": per_seed,
+        "config": dataclasses.asdict(config),
+        "wall_seconds": 100.0,
+        "evaluation_budget": {"grpo_steps": 4, "prompts_per_step": 2, "group_size": 4, "student_seeds": 1},
+    }
+    (out / "summary.json").write_text(json.dumps(summary))
+
+
+def test_soar_report_merges_runs_and_pairs_pq_with_hard_only_by_seed(tmp_path: Path) -> None:
+    config = tiny_config(evaluation={"samples": 32, "pass_at": [1, 8, 32]})
+    # seed 0 has no promotion; a positional pairing would set seed 1's PQ against seed 0's Hard-Only
+    _fake_compare(
+        tmp_path / "a",
+        config,
+        {
+            0: {"hard-only": 0.0, "pq": None, "base-t": 0.2, "grounded-t": 0.3},
+            1: {"hard-only": 0.1, "pq": 0.15, "base-t": 0.2, "grounded-t": 0.1},
+        },
+    )
+    _fake_compare(tmp_path / "b", config, {2: {"hard-only": 0.05, "pq": 0.3, "base-t": 0.1, "grounded-t": 0.2}})
+    result = cli.invoke(app, ["soar", "report", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    merged = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert merged["seeds"] == [0, 1, 2]
+    assert merged["arms"]["hard-only"]["pass@32"]["per_seed"] == [0.0, 0.1, 0.05]
+    assert merged["seed_dirs"]["2"] == str(tmp_path / "b" / "seed-2")
+    assert merged["teachers"]["grounded"]["promotions_per_seed"] == [0, 1, 1]
+    report = (tmp_path / "m" / "report.md").read_text()
+    assert "seed 0 no PQ vs 0.000, seed 1 0.150 vs 0.100, seed 2 0.300 vs 0.050" in report
+    assert "at least 2x Hard-Only in 1 of 3 seeds" in report  # seed 1 is 1.5x, seed 0 has no PQ
+    assert "Grounded-T pass@32 beat Base-T (the untrained teacher's questions) in 2 of 3 seeds" in report
+    assert str(tmp_path / "b") in report
+    for name in ("teacher_reward.png", "pass_at_k.png", "diversity.png"):
+        assert (tmp_path / "m" / name).stat().st_size > 0
+
+
+def test_soar_report_refuses_runs_of_other_configs_or_the_same_seed(tmp_path: Path) -> None:
+    from autocurriculum.soar.experiment import merge_comparisons
+
+    _fake_compare(tmp_path / "a", tiny_config(), {0: {"hard-only": 0.0}})
+    _fake_compare(tmp_path / "b", tiny_config(outer={"questions_per_set": 5}), {1: {"hard-only": 0.0}})
+    _fake_compare(tmp_path / "c", tiny_config(), {0: {"hard-only": 0.1}})
+    with pytest.raises(InvalidArgumentError, match=r"b was run with another config .* \(differs in outer\)"):
+        merge_comparisons([tmp_path / "a", tmp_path / "b"], tmp_path / "m")
+    with pytest.raises(InvalidArgumentError, match=r"teacher seed 0 is in both .*a and .*c"):
+        merge_comparisons([tmp_path / "a", tmp_path / "c"], tmp_path / "m")
+    with pytest.raises(InvalidArgumentError, match=r"none.summary.json does not exist"):
+        merge_comparisons([tmp_path / "none"], tmp_path / "m")

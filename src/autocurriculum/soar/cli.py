@@ -1,4 +1,5 @@
-"""``autocurriculum soar run | evaluate | compare``: the SOAR outer loop, a question set's evaluation, all arms."""
+"""``autocurriculum soar run | evaluate | compare | report``: the SOAR outer loop, a question set's evaluation, all
+arms, one report over several compare runs."""
 
 from __future__ import annotations
 
@@ -143,6 +144,22 @@ def compare(
     soar = _config(config, quick, {})
     require(workers >= 1, "--workers", f"must be >= 1, got {workers}")
     summary = run_compare(soar, _seeds(seeds), out, chosen, progress=True, resume=resume, workers=workers)
+    for line in headline(summary):
+        console.print(line)
+    console.print(f"Wrote {out}/report.md, summary.json, teacher_reward.png, pass_at_k.png, diversity.png")
+
+
+@soar_app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="--out directories of soar compare runs of one config.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the merged report.md, summary.json and plots.")],
+) -> None:
+    """One report over the seeds of several compare runs of the same config (seeds run in batches or on two
+    machines); the runs' own files are left as they are."""
+    from autocurriculum.soar.experiment import merge_comparisons
+    from autocurriculum.soar.report import headline
+
+    summary = merge_comparisons(runs, out)
     for line in headline(summary):
         console.print(line)
     console.print(f"Wrote {out}/report.md, summary.json, teacher_reward.png, pass_at_k.png, diversity.png")

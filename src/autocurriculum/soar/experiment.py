@@ -252,9 +252,6 @@ def compare(
 ) -> dict[str, Any]:
     """``run_seed`` for every seed (``workers`` seeds at a time, each in its own process), then ``summary.json``,
     ``report.md`` and the plots in ``out``. Results do not depend on ``workers``: every draw is seeded."""
-    from autocurriculum.soar.plots import plot_all
-    from autocurriculum.soar.report import write_report
-
     if workers < 1:
         raise InvalidArgumentError(f"compare: workers must be >= 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
@@ -285,10 +282,59 @@ def compare(
             "student_seeds": config.evaluation.student_seeds,
         },
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    plot_all(summary, out)
-    write_report(summary, out)
+    _write_outputs(summary, out)
     return summary
+
+
+def merge_comparisons(runs: Sequence[Path], out: Path) -> dict[str, Any]:
+    """One summary, report and set of plots in ``out`` for the seeds of several ``compare`` runs of one config (for
+    example seeds 0-2 and then 3-4, or seeds run on two machines). The seeds' own files stay where they are; the
+    summary's ``seed_dirs`` says where."""
+    if not runs:
+        raise InvalidArgumentError("merge: give at least one compare output directory")
+    loaded: list[tuple[Path, dict[str, Any]]] = []
+    for run in runs:
+        path = run / "summary.json"
+        if not path.exists():
+            raise InvalidArgumentError(f"merge: {path} does not exist (is {run} the --out of a soar compare?)")
+        loaded.append((run, json.loads(path.read_text())))
+    first_run, first = loaded[0]
+    seed_dirs: dict[int, Path] = {}
+    for run, summary in loaded:
+        differing = sorted(k for k in first["config"] if summary["config"].get(k) != first["config"][k] and k != "seed")
+        if differing:
+            raise InvalidArgumentError(
+                f"merge: {run} was run with another config than {first_run} (differs in {', '.join(differing)})"
+            )
+        for result in summary["per_seed"]:
+            seed = result["seed"]
+            if seed in seed_dirs:
+                raise InvalidArgumentError(f"merge: teacher seed {seed} is in both {seed_dirs[seed].parent} and {run}")
+            seed_dirs[seed] = Path(summary.get("seed_dirs", {}).get(str(seed), run / f"seed-{seed}"))
+    per_seed = sorted((r for _, s in loaded for r in s["per_seed"]), key=lambda r: r["seed"])
+    config = SOARConfig.from_values(first["config"], source=str(first_run / "summary.json"))
+    merged = {
+        **summarise(per_seed, config),
+        "per_seed": per_seed,
+        "config": first["config"],
+        "wall_seconds": sum(s["wall_seconds"] for _, s in loaded),
+        "evaluation_budget": first["evaluation_budget"],
+        "merged_from": {str(run): s["wall_seconds"] for run, s in loaded},
+        "seed_dirs": {str(seed): str(path) for seed, path in sorted(seed_dirs.items())},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    _write_outputs(merged, out)
+    return merged
+
+
+def _write_outputs(summary: dict[str, Any], out: Path) -> None:
+    from autocurriculum.soar.plots import plot_all
+    from autocurriculum.soar.report import write_report
+
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    seed_dirs = {int(seed): Path(path) for seed, path in summary.get("seed_dirs", {}).items()}
+    plot_all(summary, out, seed_dirs)
+    write_report(summary, out)
 
 
 def _run_seed_in_worker(config: SOARConfig, out_dir: Path, arms: list[str], resume: bool) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 
-def plot_all(summary: dict[str, Any], out: Path) -> None:
+def plot_all(summary: dict[str, Any], out: Path, seed_dirs: Mapping[int, Path] | None = None) -> None:
+    """The three plots in ``out``; each seed's histories are read from ``seed_dirs[seed]`` (default
+    ``out/seed-<seed>``, where ``compare`` writes them)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -14,7 +17,9 @@ def plot_all(summary: dict[str, Any], out: Path) -> None:
 
     per_seed = summary["per_seed"]
     histories = {
-        (s["seed"], reward): _read_history(out / f"seed-{s['seed']}" / f"history-{reward}.jsonl")
+        (s["seed"], reward): _read_history(
+            (seed_dirs or {}).get(s["seed"], out / f"seed-{s['seed']}") / f"history-{reward}.jsonl"
+        )
         for s in per_seed
         for reward in ("grounded", "intrinsic")
     }

@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from autocurriculum.core import bootstrap_ci
+
 ARM_LABELS = {
     "base": "base student (warm start, no RL)",
     "hard-only": "Hard-Only (RL on the hard training set alone)",
@@ -23,11 +27,11 @@ ARM_LABELS = {
 
 
 def headline(summary: dict[str, Any]) -> list[str]:
-    arms, ks = summary["arms"], [f"pass@{k}" for k in summary["config"]["evaluation"]["pass_at"]]
-    top = ks[-1]
+    """The issue's claim, seed by seed: promotions, and PQ against Hard-Only at the widest pass@k of the same
+    teacher seed (a seed without a promotion has no PQ and counts as a miss); then whether the grounded training
+    adds to the untrained teacher (Grounded-T against Base-T), as paired differences with a bootstrap interval."""
+    top = f"pass@{summary['config']['evaluation']['pass_at'][-1]}"
     lines = []
-    hard = arms.get("hard-only", {}).get(top)
-    pq = arms.get("pq", {}).get(top)
     grounded = summary["teachers"].get("grounded")
     if grounded:
         promoted = sum(1 for p in grounded["promotions_per_seed"] if p > 0)
@@ -35,16 +39,44 @@ def headline(summary: dict[str, Any]) -> list[str]:
             f"The grounded teacher was promoted in {promoted} of {len(grounded['promotions_per_seed'])} "
             f"seeds (promotions per seed: {grounded['promotions_per_seed']})."
         )
+    hard, pq = per_seed_scores(summary, "hard-only", top), per_seed_scores(summary, "pq", top)
     if hard and pq:
-        pairs = list(zip(pq["per_seed"], hard["per_seed"], strict=False))
-        wins = sum(1 for p, h in pairs if p > 0 and p >= 2 * h)  # 0 against 0 is no win
+        wins = sum(1 for seed, h in hard.items() if seed in pq and pq[seed] > 0 and pq[seed] >= 2 * h)  # 0 vs 0: no
+        pairs = ", ".join(
+            f"seed {seed} {pq[seed]:.3f} vs {h:.3f}" if seed in pq else f"seed {seed} no PQ vs {h:.3f}"
+            for seed, h in hard.items()
+        )
         lines.append(
-            f"PQ {top} on the hard test set: median {pq['median']:.3f} vs Hard-Only {hard['median']:.3f}; "
-            f"PQ reached at least 2x Hard-Only in {wins} of {len(pairs)} seeds."
+            f"PQ {top} on the hard test set against Hard-Only, per teacher seed: {pairs}. PQ reached at least 2x "
+            f"Hard-Only in {wins} of {len(hard)} seeds{_paired_difference(pq, hard)}."
         )
     elif hard:
-        lines.append(f"Hard-Only {top}: median {hard['median']:.3f}; no PQ to compare (no promotion).")
+        lines.append(f"Hard-Only {top}: median {np.median(list(hard.values())):.3f}; no PQ to compare (no promotion).")
+    grounded_t, base_t = per_seed_scores(summary, "grounded-t", top), per_seed_scores(summary, "base-t", top)
+    if grounded_t and base_t:
+        better = sum(1 for seed, b in base_t.items() if seed in grounded_t and grounded_t[seed] > b)
+        lines.append(
+            f"Grounded-T {top} beat Base-T (the untrained teacher's questions) in {better} of {len(base_t)} seeds"
+            f"{_paired_difference(grounded_t, base_t)}."
+        )
     return lines
+
+
+def per_seed_scores(summary: dict[str, Any], arm: str, metric: str) -> dict[int, float]:
+    """``{teacher seed: score}`` of one arm, from the per-seed results (an arm skipped on a seed is absent)."""
+    return {s["seed"]: float(s["arms"][arm][metric]) for s in summary["per_seed"] if metric in s["arms"].get(arm, {})}
+
+
+def _paired_difference(first: dict[int, float], second: dict[int, float]) -> str:
+    """'; paired difference median D [95% CI lo, hi] over n seeds' on the seeds both have (empty if none)."""
+    differences = [first[seed] - second[seed] for seed in second if seed in first]
+    if not differences:
+        return ""
+    low, high = bootstrap_ci(differences)
+    return (
+        f"; difference per seed, median {np.median(differences):+.3f} [95% bootstrap CI {low:+.3f}, {high:+.3f}] "
+        f"over {len(differences)} seeds"
+    )
 
 
 def write_report(summary: dict[str, Any], out: Path) -> None:
@@ -59,6 +91,7 @@ def write_report(summary: dict[str, Any], out: Path) -> None:
         "test set, which the teacher never influences. Wall time "
         f"{summary['wall_seconds']:.0f} s.",
         "",
+        *_merged_from(summary),
         "| arm | "
         + " | ".join(f"{k} median [min-max]" for k in ks)
         + " | hard-train greedy | diversity (bits) | Vendi score |",
@@ -87,10 +120,21 @@ def write_report(summary: dict[str, Any], out: Path) -> None:
     lines += [
         "",
         "Plots: `teacher_reward.png`, `pass_at_k.png`, `diversity.png`. Question sets: "
-        "`seed-*/questions-<arm>.jsonl`, `seed-*/promoted.jsonl`.",
+        "`seed-*/questions-<arm>.jsonl`, `seed-*/promoted.jsonl`"
+        + (" in the seed directories above." if "seed_dirs" in summary else "."),
         "",
     ]
     (out / "report.md").write_text("\n".join(lines))
+
+
+def _merged_from(summary: dict[str, Any]) -> list[str]:
+    """For a summary merged from several runs (``soar report``): where each seed was run, and each run's wall time
+    (the total above counts runs that shared the machine twice)."""
+    if "merged_from" not in summary:
+        return []
+    runs = ", ".join(f"`{run}` ({seconds:.0f} s)" for run, seconds in summary["merged_from"].items())
+    seeds = ", ".join(f"{seed}: `{path}`" for seed, path in summary["seed_dirs"].items())
+    return [f"Merged from the runs {runs}. Seed directories: {seeds}.", ""]
 
 
 def _cell(stats: dict[str, Any] | None, digits: int = 3) -> str:
