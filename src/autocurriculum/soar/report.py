@@ -68,7 +68,8 @@ def per_seed_scores(summary: dict[str, Any], arm: str, metric: str) -> dict[int,
 
 
 def _paired_difference(first: dict[int, float], second: dict[int, float]) -> str:
-    """'; paired difference median D [95% CI lo, hi] over n seeds' on the seeds both have (empty if none)."""
+    """'; difference per seed, median D [95% bootstrap CI lo, hi] over n seeds' on the seeds both arms have
+    (empty if none)."""
     differences = [first[seed] - second[seed] for seed in second if seed in first]
     if not differences:
         return ""
@@ -128,8 +129,8 @@ def write_report(summary: dict[str, Any], out: Path) -> None:
 
 
 def _merged_from(summary: dict[str, Any]) -> list[str]:
-    """For a summary merged from several runs (``soar report``): where each seed was run, and each run's wall time
-    (the total above counts runs that shared the machine twice)."""
+    """For a summary merged from several runs (``soar report``): where each seed was run, and each run's own wall
+    time (the total above adds them up, also where runs shared the machine)."""
     if "merged_from" not in summary:
         return []
     runs = ", ".join(f"`{run}` ({seconds:.0f} s)" for run, seconds in summary["merged_from"].items())
