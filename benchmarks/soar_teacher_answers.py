@@ -23,9 +23,7 @@ import yaml
 
 from autocurriculum.core import build_config, merge_values
 from autocurriculum.soar import SOARConfig, build_setup
-from autocurriculum.soar.grammar import true_states
 from autocurriculum.soar.loop import write_well_formed
-from autocurriculum.tasks.op_chain import op_chain_demonstration
 
 QUESTIONS, SAMPLE_SEED = 512, (11, 3)
 
@@ -55,7 +53,7 @@ def main() -> None:
         row = counts[question.level]
         row[0] += 1
         row[1] += question.answer == question_format.true_answer(question)
-        row[2] += question.solution == op_chain_demonstration(true_states(question, question_format.modulus))
+        row[2] += question.solution == question_format.true_solution(question)
     total = [sum(row[i] for row in counts.values()) for i in range(3)]
     print(
         json.dumps(

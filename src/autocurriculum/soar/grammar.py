@@ -146,6 +146,10 @@ class QuestionFormat:
         """The correct answer of a well-formed question (for the correctness studies; the loop never uses it)."""
         return str(true_states(question, self.modulus)[-1])
 
+    def true_solution(self, question: ParsedQuestion) -> str:
+        """The correct written solution of a well-formed question (states, ``|``, answer), as the student writes it."""
+        return op_chain_demonstration(true_states(question, self.modulus))
+
 
 def true_states(question: ParsedQuestion, modulus: int) -> list[int]:
     """The correct states of a parsed question, one per operation (its solution is ``op_chain_demonstration``)."""
