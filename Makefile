@@ -134,12 +134,11 @@ benchmark-autotune-transformer: setup
 	BIN=$(BIN)/autocurriculum PYTHON=$(BIN)/python bash benchmarks/autotune_transformer.sh runs/autotune-transformer
 
 # Issue 10: SOAR over 3 teacher seeds with the issue's teacher (pretrained on the grammar's solutions) and the
-# paper's n = 64 questions per set: Hard-Only, Base-T, Intrinsic-T, Grounded-T, PQ, PS and the corruption study
-# (benchmarks/soar_grammar_teacher_n64.yaml, docs/soar.md round 10; 2 h 23 min on 2 cores while sharing them with
-# a second run). Round 6's config, the paper's self-distilled teacher: benchmarks/soar_shipped_student.yaml.
+# paper's n = 64 questions per set, every arm: the base student, Hard-Only and its 4x variant, the oracle curriculum,
+# Base-T, Intrinsic-T, Grounded-T, PQ, PS and the corruption study (benchmarks/soar_grammar_teacher_n64.yaml,
+# docs/soar.md round 10). Round 6's config, the paper's self-distilled teacher: benchmarks/soar_shipped_student.yaml.
 benchmark-soar: setup
 	$(BIN)/autocurriculum soar compare --config benchmarks/soar_grammar_teacher_n64.yaml --seeds 0,1,2 --workers 3 \
-		--arms hard-only,base-t,intrinsic-t,grounded-t,pq,ps,pq-corrupt-30,pq-corrupt-60,pq-correct-only,pq-wrong-only \
 		--out runs/benchmark-soar $(ARGS)
 
 # Every SOAR stage at seconds scale, one seed.
